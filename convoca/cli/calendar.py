@@ -1,0 +1,198 @@
+"""`convoca calendar …`: validate, inspect and export calendar files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from babel.numbers import format_decimal
+
+from workflow.calendar.ics import to_ics
+from workflow.calendar.loader import CalendarError, LoadedCalendar, load_calendar
+from workflow.calendar.localtime import format_local
+from workflow.calendar.quotas import quotas
+from workflow.calendar.schema import calendar_json_schema_text
+from workflow.calendar.timeline import timeline
+from workflow.clock import Clock
+
+from .clock_options import clock_options
+
+LOCALE = "es_MX"
+
+
+def _n(value: object) -> str:
+    return "—" if value is None else format_decimal(value, locale=LOCALE)
+
+
+def _load(file: str) -> LoadedCalendar:
+    try:
+        return load_calendar(file)
+    except CalendarError as exc:
+        for p in exc.problems:
+            click.echo(str(p), err=True)
+        raise SystemExit(1) from None
+
+
+@click.group()
+def calendar() -> None:
+    """Calendarios electorales en YAML: validar, consultar y exportar."""
+
+
+@calendar.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def validate(files: tuple[str, ...]) -> None:
+    """Valida uno o más calendarios e informa todos los problemas como ARCHIVO:LÍNEA:COLUMNA: mensaje."""
+    failed = 0
+    for file in files:
+        try:
+            loaded = load_calendar(file)
+        except CalendarError as exc:
+            failed += 1
+            for p in exc.problems:
+                click.echo(str(p), err=True)
+            n = len(exc.problems)
+            click.echo(f"{file}: {n} problema{'s' if n != 1 else ''}", err=True)
+        else:
+            c = loaded.calendar
+            click.echo(f"{file}: válido ({c.process.id}, {len(c.phases)} fases, {len(c.cargos)} cargos)")
+    sys.exit(1 if failed else 0)
+
+
+@calendar.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Salida JSON.")
+@clock_options
+def show(file: str, as_json: bool, clock: Clock) -> None:
+    """Lista las fases con horas locales y UTC, y su estado en el instante del reloj (por omisión, ahora)."""
+    cal = _load(file).calendar
+    tz = cal.tz
+    at = clock.now()
+    rows = [
+        {
+            "id": r.phase.id,
+            "name": r.phase.name,
+            "kind": r.phase.kind.value,
+            "cargos": list(r.phase.cargos),
+            "groups": list(r.phase.groups),
+            "start_local": r.start.astimezone(tz).isoformat(),
+            "end_local": r.end.astimezone(tz).isoformat(),
+            "start_utc": r.start.isoformat().replace("+00:00", "Z"),
+            "end_utc": r.end.isoformat().replace("+00:00", "Z"),
+            "state": r.state(at).value,
+        }
+        for r in timeline(cal)
+    ]
+    if as_json:
+        payload = {
+            "process": cal.process.id,
+            "timezone": cal.process.timezone,
+            "at": at.isoformat().replace("+00:00", "Z"),
+            "phases": rows,
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{cal.process.ople.acronym} · {cal.process.name} · zona {cal.process.timezone}")
+    click.echo(f"Estado al {format_local(at, tz)} ({at:%Y-%m-%dT%H:%M:%SZ}). Fin exclusivo: [inicio, fin).")
+    click.echo()
+    header = ("FASE", "INICIO LOCAL", "FIN LOCAL", "INICIO UTC", "FIN UTC", "ESTADO")
+    table = [
+        (
+            r.phase.id,
+            format_local(r.start, tz),
+            format_local(r.end, tz, is_end=True),
+            f"{r.start:%Y-%m-%dT%H:%MZ}",
+            f"{r.end:%Y-%m-%dT%H:%MZ}",
+            r.state(at).value,
+        )
+        for r in timeline(cal)
+    ]
+    widths = [max(len(str(row[i])) for row in [header, *table]) for i in range(len(header))]
+    for row in [header, *table]:
+        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+@calendar.command(name="quotas")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--cargo", "cargo_id", default=None, help="Solo este cargo.")
+def quotas_cmd(file: str, cargo_id: str | None) -> None:
+    """Apoyo requerido por demarcación y mínimos de dispersión, redondeados hacia arriba."""
+    cal = _load(file).calendar
+    cargos = cal.cargos
+    if cargo_id is not None:
+        cargos = [c for c in cal.cargos if c.id == cargo_id]
+        if not cargos:
+            raise click.BadParameter(
+                f"el cargo «{cargo_id}» no existe; cargos: {', '.join(c.id for c in cal.cargos)}",
+                param_hint="--cargo",
+            )
+    base_names = {"lista_nominal": "Lista Nominal", "padron": "Padrón"}
+    for cargo in cargos:
+        t = cargo.threshold
+        base = base_names[t.base.value]
+        click.echo(
+            f"{cargo.name} ({cargo.id}): {_n(t.percentage)} % de la {base} al "
+            f"{cal.process.roll_cut_date.isoformat()}, redondeado hacia arriba"
+        )
+        rows = quotas(cal, cargo)
+        width = max(len(q.demarcacion.name) for q in rows)
+        click.echo(f"  {'DEMARCACIÓN'.ljust(width)}  {base.upper():>14}  {'APOYO REQUERIDO':>15}")
+        for q in rows:
+            click.echo(f"  {q.demarcacion.name.ljust(width)}  {_n(q.base_count):>14}  {_n(q.required):>15}")
+        rule = cargo.dispersion
+        if rule is not None:
+            unit = {"municipio": "municipios", "distrito": "distritos", "seccion": "secciones"}[rule.unit.value]
+            assumed = " [regla supuesta, sin confirmar]" if rule.assumed else ""
+            how = (
+                f"al menos {rule.min_units}"
+                if rule.min_units is not None
+                else f"al menos {_n(rule.min_fraction * 100)} % de los"
+            )
+            click.echo(
+                f"  Dispersión{assumed}: {how} {unit} de la demarcación, cada uno con al menos "
+                f"{_n(rule.min_percentage)} % de su {base}."
+            )
+            for q in rows:
+                d = q.dispersion
+                if d is None:
+                    continue
+                if len(rows) > 1:
+                    click.echo(f"  {q.demarcacion.name}: {d.needed} de {d.available} {unit}")
+                else:
+                    click.echo(f"  Se requieren {d.needed} de {d.available} {unit}:")
+                    uw = max((len(m.unit.name) for m in d.per_unit), default=0)
+                    for m in d.per_unit:
+                        click.echo(f"    {m.unit.name.ljust(uw)}  {_n(m.base_count):>10}  mínimo {_n(m.minimum):>7}")
+        click.echo()
+
+
+@calendar.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Archivo .ics de salida (por omisión, la salida estándar).",
+)
+@clock_options
+def ics(file: str, output: str | None, clock: Clock) -> None:
+    """Exporta el calendario en formato iCalendar (RFC 5545) con la zona horaria del OPLE."""
+    data = to_ics(_load(file).calendar, clock.now())
+    if output:
+        Path(output).write_bytes(data)
+        click.echo(f"escrito {output}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@calendar.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None)
+def schema(output: str | None) -> None:
+    """Imprime el JSON Schema de los archivos de calendario."""
+    text = calendar_json_schema_text()
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)

@@ -1,0 +1,43 @@
+"""RFC 5545 export of a calendar, with the OPLE's time zone, for Outlook or Google Calendar subscriptions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import icalendar
+
+from .model import Calendar
+from .timeline import timeline
+
+
+def to_ics(cal: Calendar, stamp: datetime) -> bytes:
+    """``stamp`` is the DTSTAMP of every event (the clock's now, or the calendar version's creation time)."""
+    tz = cal.tz
+    out = icalendar.Calendar()
+    out.add("prodid", "-//convoca//calendario electoral//ES")
+    out.add("version", "2.0")
+    out.add("calscale", "GREGORIAN")
+    out.add("x-wr-calname", f"{cal.process.ople.acronym} · {cal.process.name}")
+    out.add("x-wr-timezone", cal.process.timezone)
+    for r in timeline(cal):
+        p = r.phase
+        ev = icalendar.Event()
+        ev.add("uid", f"{p.id}@{cal.process.id}.convoca")
+        ev.add("dtstamp", stamp)
+        ev.add("summary", p.name)
+        # Always exact local times with TZID (never floating all-day dates): a window that closes at 24:00 in
+        # Durango must show as that instant to a subscriber in any other zone.
+        ev.add("dtstart", r.start.astimezone(tz))
+        ev.add("dtend", r.end.astimezone(tz))
+        description = [f"Tipo de fase: {p.kind.value}"]
+        if p.cargos:
+            description.append("Cargos: " + ", ".join(cal.cargo(c).name for c in p.cargos))
+        if p.groups:
+            description.append("Grupos municipales: " + ", ".join(str(g) for g in p.groups))
+        if p.notes:
+            description.append(p.notes)
+        ev.add("description", "\n".join(description))
+        ev.add("categories", [p.kind.value])
+        out.add_component(ev)
+    out.add_missing_timezones()
+    return out.to_ical()

@@ -1,0 +1,118 @@
+"""Required citizen support per demarcación and the dispersion minimums, from a cargo's threshold rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import Base, Calendar, Cargo, Demarcacion, DispersionUnit, Municipio
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A territorial unit with its roll figures at the cut (a state, district or municipio)."""
+
+    id: str
+    name: str
+    lista_nominal: int
+    padron: int | None
+    secciones: int | None
+
+    def base(self, base: Base) -> int | None:
+        return self.lista_nominal if base is Base.lista_nominal else self.padron
+
+
+@dataclass(frozen=True)
+class UnitMinimum:
+    unit: Unit
+    base_count: int | None
+    minimum: int | None  # None for secciones: per-sección roll figures are not part of the calendar
+
+
+@dataclass(frozen=True)
+class DispersionQuota:
+    unit: DispersionUnit
+    available: int
+    needed: int
+    min_percentage: object
+    per_unit: list[UnitMinimum]
+    assumed: bool
+
+
+@dataclass(frozen=True)
+class Quota:
+    demarcacion: Unit
+    base_count: int | None
+    required: int | None
+    dispersion: DispersionQuota | None
+
+
+def state_unit(cal: Calendar) -> Unit:
+    t = cal.territory
+    ln = t.lista_nominal if t.lista_nominal is not None else sum(m.lista_nominal for m in t.municipios)
+    if t.padron is not None:
+        padron = t.padron
+    elif all(m.padron is not None for m in t.municipios):
+        padron = sum(m.padron for m in t.municipios)  # type: ignore[misc]
+    else:
+        padron = None
+    secciones = (
+        sum(m.secciones for m in t.municipios)  # type: ignore[misc]
+        if all(m.secciones is not None for m in t.municipios)
+        else None
+    )
+    return Unit(cal.process.entity_key, cal.process.state, ln, padron, secciones)
+
+
+def _municipio_unit(m: Municipio) -> Unit:
+    return Unit(m.inegi, m.name, m.lista_nominal, m.padron, m.secciones)
+
+
+def demarcaciones(cal: Calendar, cargo: Cargo) -> list[Unit]:
+    if cargo.demarcacion is Demarcacion.estado:
+        return [state_unit(cal)]
+    if cargo.demarcacion is Demarcacion.municipio:
+        return [_municipio_unit(m) for m in cal.territory.municipios]
+    return [Unit(d.id, d.name, d.lista_nominal, d.padron, d.secciones) for d in cal.territory.districts]
+
+
+def sub_units(cal: Calendar, cargo: Cargo, demarcacion: Unit, unit: DispersionUnit) -> list[Unit] | int | None:
+    """The dispersion units inside a demarcación: a list of units, or only a count for secciones."""
+    t = cal.territory
+    if unit is DispersionUnit.seccion:
+        return demarcacion.secciones
+    if cargo.demarcacion is Demarcacion.estado:
+        if unit is DispersionUnit.municipio:
+            return [_municipio_unit(m) for m in t.municipios]
+        return [Unit(d.id, d.name, d.lista_nominal, d.padron, d.secciones) for d in t.districts]
+    if cargo.demarcacion is Demarcacion.distrito and unit is DispersionUnit.municipio:
+        return [_municipio_unit(m) for m in t.municipios if m.district == demarcacion.id]
+    return None  # a unit not finer than the demarcación; rejected by the checks
+
+
+def quotas(cal: Calendar, cargo: Cargo) -> list[Quota]:
+    result = []
+    for dem in demarcaciones(cal, cargo):
+        base_count = dem.base(cargo.threshold.base)
+        required = cargo.threshold.required(base_count) if base_count is not None else None
+        disp = None
+        rule = cargo.dispersion
+        if rule is not None:
+            units = sub_units(cal, cargo, dem, rule.unit)
+            if isinstance(units, list):
+                per_unit = []
+                for u in units:
+                    b = u.base(cargo.threshold.base)
+                    per_unit.append(UnitMinimum(u, b, rule.per_unit(b) if b is not None else None))
+                available = len(units)
+            else:
+                per_unit, available = [], units or 0
+            disp = DispersionQuota(
+                rule.unit,
+                available,
+                rule.units_needed(available),
+                rule.min_percentage,
+                per_unit,
+                rule.assumed,
+            )
+        result.append(Quota(dem, base_count, required, disp))
+    return result

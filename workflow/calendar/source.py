@@ -1,0 +1,116 @@
+"""YAML text → plain Python values plus the line and column of every key and value.
+
+The node graph is walked by hand (not ``yaml.load``) so that duplicate keys are reported instead of silently
+collapsed, and so that every later error, structural or semantic, can point to the exact place in the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a calendar file, printed as ``FILE:LINE:COLUMN: mensaje``. Lines and columns are 1-based."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+@dataclass
+class SourceMap:
+    """Where each path of the document sits in the file."""
+
+    file: str
+    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def value_at(self, path: Path) -> tuple[int, int]:
+        """Position of the value at ``path``, or of its nearest ancestor that exists in the file."""
+        for end in range(len(path), -1, -1):
+            pos = self.values.get(tuple(path[:end]))
+            if pos is not None:
+                return pos
+        return (1, 1)
+
+    def key_at(self, path: Path) -> tuple[int, int]:
+        return self.keys.get(tuple(path)) or self.value_at(path)
+
+    def problem(self, path: Path, message: str, *, at_key: bool = False) -> Problem:
+        line, col = self.key_at(path) if at_key else self.value_at(path)
+        return Problem(self.file, line, col, message)
+
+
+def _pos(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Reader:
+    def __init__(self, source: SourceMap) -> None:
+        self.yaml = YAML(typ="safe", pure=True)
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def value(self, node: Node, path: Path) -> Any:
+        self.source.values[path] = _pos(node)
+        if isinstance(node, MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.yaml.constructor.construct_object(key_node, deep=True)
+                if not isinstance(key, str | int):
+                    line, col = _pos(key_node)
+                    self.problems.append(Problem(self.source.file, line, col, "las claves deben ser texto"))
+                    continue
+                if key in result:
+                    line, col = _pos(key_node)
+                    first_line = self.source.keys[(*path, key)][0]
+                    self.problems.append(
+                        Problem(
+                            self.source.file,
+                            line,
+                            col,
+                            f"clave duplicada «{key}»: ya aparece en la línea {first_line}; deje solo una",
+                        )
+                    )
+                    continue
+                self.source.keys[(*path, key)] = _pos(key_node)
+                result[key] = self.value(value_node, (*path, key))
+            return result
+        if isinstance(node, SequenceNode):
+            return [self.value(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        return self.yaml.constructor.construct_object(node, deep=True)
+
+
+def read_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
+    """Parse ``text``. A syntax error is returned as the single problem, with no data."""
+    source = SourceMap(file)
+    reader = _Reader(source)
+    try:
+        root = reader.yaml.compose(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = exc.problem or exc.context or "error de sintaxis"
+        return None, source, [Problem(file, line, col, f"el archivo no es YAML válido: {what}")]
+    if root is None:
+        return None, source, [Problem(file, 1, 1, "el archivo está vacío")]
+    try:
+        data = reader.value(root, ())
+    except MarkedYAMLError as exc:  # e.g. a malformed timestamp scalar
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return None, source, [Problem(file, line, col, f"valor YAML no válido: {exc.problem or exc}")]
+    return data, source, reader.problems

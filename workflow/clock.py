@@ -1,0 +1,110 @@
+"""The one clock of the process. Nothing else in convoca reads the wall clock.
+
+``SystemClock`` is real time; ``FixedClock`` stands still (tests, ``--at``); ``AcceleratedClock`` starts at a chosen
+instant and runs ``speed`` times faster than real time, so a whole electoral process can be replayed in minutes.
+All instants are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    def sleep_until(self, instant: datetime, stop: threading.Event | None = None) -> bool:
+        """Block until ``instant`` (clock time) or until ``stop`` is set; True if the instant was reached."""
+        ...
+
+    def describe(self) -> str: ...
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant with an offset or Z. A naive time is refused: it would name no single instant."""
+    value = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    if value.tzinfo is None:
+        raise ValueError(f"«{text}» no indica zona horaria; use por ejemplo 2022-02-11T06:00:00Z o -06:00")
+    return value.astimezone(UTC)
+
+
+def _wait(seconds: float, stop: threading.Event | None) -> bool:
+    if stop is None:
+        time.sleep(max(0.0, seconds))
+        return True
+    return not stop.wait(max(0.0, seconds))
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def sleep_until(self, instant: datetime, stop: threading.Event | None = None) -> bool:
+        while (remaining := (instant - self.now()).total_seconds()) > 0:
+            if not _wait(min(remaining, 60.0), stop):
+                return False
+        return True
+
+    def describe(self) -> str:
+        return "reloj del sistema"
+
+
+class FixedClock:
+    """A clock that shows one instant until moved with ``set`` or ``advance``."""
+
+    def __init__(self, instant: datetime) -> None:
+        if instant.tzinfo is None:
+            raise ValueError("FixedClock needs a timezone-aware instant")
+        self._now = instant.astimezone(UTC)
+        self._moved = threading.Condition()
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, instant: datetime) -> None:
+        with self._moved:
+            self._now = instant.astimezone(UTC)
+            self._moved.notify_all()
+
+    def advance(self, delta: timedelta) -> None:
+        self.set(self._now + delta)
+
+    def sleep_until(self, instant: datetime, stop: threading.Event | None = None) -> bool:
+        with self._moved:
+            while self._now < instant:
+                if stop is not None and stop.is_set():
+                    return False
+                self._moved.wait(0.05)
+        return True
+
+    def describe(self) -> str:
+        return f"reloj fijo en {self._now.isoformat()}"
+
+
+class AcceleratedClock:
+    """Clock time = ``start`` + speed × (real time elapsed since creation)."""
+
+    def __init__(self, start: datetime, speed: float, *, _monotonic=time.monotonic) -> None:
+        if start.tzinfo is None:
+            raise ValueError("AcceleratedClock needs a timezone-aware start")
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.start = start.astimezone(UTC)
+        self.speed = speed
+        self._monotonic = _monotonic
+        self._origin = _monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=(self._monotonic() - self._origin) * self.speed)
+
+    def sleep_until(self, instant: datetime, stop: threading.Event | None = None) -> bool:
+        while (remaining := (instant - self.now()).total_seconds()) > 0:
+            if not _wait(min(remaining / self.speed, 1.0), stop):
+                return False
+        return True
+
+    def describe(self) -> str:
+        return f"reloj acelerado ×{self.speed:g} desde {self.start.isoformat()}"
