@@ -20,14 +20,18 @@ class InstantType(click.ParamType):
         try:
             return parse_instant(value)
         except ValueError as exc:
-            self.fail(str(exc) if "zona" in str(exc) else f"«{value}» no es un instante ISO 8601", param, ctx)
+            self.fail(str(exc), param, ctx)
 
 
 INSTANT = InstantType()
 
 
 def make_clock(kind: str, at: Any, start: Any, speed: float) -> Clock:
-    if kind == "fixed" or (kind == "system" and at is not None):
+    if kind == "system" and (at is not None or start is not None):
+        kind = "fixed" if start is None else "accelerated"  # --at alone means fixed, --from alone accelerated
+    if (kind == "fixed" and start is not None) or (kind == "accelerated" and at is not None):
+        raise click.UsageError("--at es para --clock fixed y --from para --clock accelerated; no los combine")
+    if kind == "fixed":
         if at is None:
             raise click.UsageError("--clock fixed necesita --at INSTANTE")
         return FixedClock(at)

@@ -1,7 +1,8 @@
 """Rules that span several parts of a calendar: references, uniqueness, feasibility and the order of phases.
 
-They run on whatever pieces validated on their own, so one broken phase does not hide the problems of the others.
-Each finding is ``(path, message)``; the loader turns the path into a line and column.
+They run on whatever pieces validated on their own, so one broken phase does not hide the problems of the others,
+and a broken cargo or group is not reported again wherever it is named. Each finding is ``(path, message)``; the
+loader turns the path into a line and column.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .localtime import LocalTimeError, day_start_utc, end_instant, start_instant
-from .model import Base, Cargo, Demarcacion, DispersionUnit, Phase, PhaseKind, Process, Territory
+from .model import Base, Cargo, Demarcacion, DispersionUnit, District, Group, Municipio, Phase, PhaseKind, Territory
 from .source import Path
 
 Finding = tuple[Path, str]
@@ -53,68 +55,70 @@ UNIT_PLURAL = {
 
 @dataclass
 class Parts:
-    """The pieces of a calendar that validated on their own, each with its index in the file."""
+    """The pieces of a calendar that validated on their own, list items with their index in the file."""
 
-    process: Process | None = None
-    territory: Territory | None = None
+    process: dict[str, Any] = field(default_factory=dict)  # the fields of «process» that are valid
+    territory: Territory | None = None  # whole, for totals and feasibility: None if any municipio is broken
+    groups: list[tuple[int, Group]] = field(default_factory=list)
+    municipios: list[tuple[int, Municipio]] = field(default_factory=list)
+    districts: list[tuple[int, District]] = field(default_factory=list)
     cargos: list[tuple[int, Cargo]] = field(default_factory=list)
     phases: list[tuple[int, Phase]] = field(default_factory=list)
+    # Ids the file declares, in valid items or not; None when the list itself is missing or unreadable.
+    cargo_ids: list[Any] | None = None
+    group_ids: list[Any] | None = None
+    district_ids: list[Any] | None = None
 
 
-def _duplicates(items: Iterable[tuple[Path, object]], what: str) -> Iterator[Finding]:
+def _duplicates(items: Iterable[tuple[Path, object]], what: str, *, feminine: bool = False) -> Iterator[Finding]:
     items = list(items)
     counts = Counter(v for _, v in items)
     seen: set[object] = set()
+    repeated = "repetida" if feminine else "repetido"
     for path, v in items:
         if counts[v] > 1 and v in seen:
-            yield path, f"{what} «{v}» está repetido; cada uno debe ser único"
+            yield path, f"{what} «{v}» está {repeated}; no puede haber dos iguales, cambie uno de ellos"
         seen.add(v)
 
 
 def check(parts: Parts) -> list[Finding]:
     findings: list[Finding] = []
     findings += _process(parts.process)
-    findings += _territory(parts.territory, parts.process)
-    findings += _cargos(parts.cargos, parts.territory)
+    findings += _territory(parts)
+    findings += _cargos(parts)
     findings += _phases(parts)
     return findings
 
 
-def _process(p: Process | None) -> Iterator[Finding]:
-    if p is None:
-        return
-    if p.election_day <= p.start:
+def _process(p: dict[str, Any]) -> Iterator[Finding]:
+    start, election, cut = p.get("start"), p.get("election_day"), p.get("roll_cut_date")
+    if start and election and election <= start:
         yield ("process", "election_day"), "la jornada electoral debe ser posterior al inicio del proceso"
-    if p.roll_cut_date >= p.election_day:
+    if cut and election and cut >= election:
         yield (
             ("process", "roll_cut_date"),
             "la fecha de corte de la Lista Nominal debe ser anterior a la jornada",
         )
 
 
-def _territory(t: Territory | None, p: Process | None) -> Iterator[Finding]:
-    if t is None:
-        return
-    muni = [(("territory", "municipios", i), m) for i, m in enumerate(t.municipios)]
-    yield from _duplicates((((*path, "inegi"), m.inegi) for path, m in muni), "la clave INEGI")
-    yield from _duplicates((((*path, "ine"), m.ine) for path, m in muni), "la clave INE")
+def _territory(parts: Parts) -> Iterator[Finding]:
+    muni = [(("territory", "municipios", i), m) for i, m in parts.municipios]
+    yield from _duplicates((((*path, "inegi"), m.inegi) for path, m in muni), "la clave INEGI", feminine=True)
+    yield from _duplicates((((*path, "ine"), m.ine) for path, m in muni), "la clave INE", feminine=True)
     yield from _duplicates((((*path, "name"), m.name) for path, m in muni), "el municipio")
-    groups = [g.id for g in t.groups]
-    yield from _duplicates(((("territory", "groups", i, "id"), g) for i, g in enumerate(groups)), "el grupo")
-    districts = [d.id for d in t.districts]
-    yield from _duplicates(((("territory", "districts", i, "id"), d) for i, d in enumerate(districts)), "el distrito")
+    yield from _duplicates(((("territory", "groups", i, "id"), g.id) for i, g in parts.groups), "el grupo")
+    yield from _duplicates(((("territory", "districts", i, "id"), d.id) for i, d in parts.districts), "el distrito")
+    entity = parts.process.get("entity_key")
+    groups, districts = parts.group_ids, parts.district_ids
     for path, m in muni:
-        if p is not None and not m.inegi.startswith(p.entity_key):
+        if entity and not m.inegi.startswith(entity):
             yield (
                 (*path, "inegi"),
-                (
-                    f"la clave INEGI {m.inegi} no corresponde a la entidad {p.entity_key}; "
-                    f"debe empezar con «{p.entity_key}»"
-                ),
+                f"la clave INEGI {m.inegi} no corresponde a la entidad {entity}; debe empezar con «{entity}»",
             )
-        if m.group is not None and m.group not in groups:
+        if m.group is not None and groups is not None and m.group not in groups:
             yield (*path, "group"), _unknown("el grupo", m.group, groups, "territory.groups")
-        if m.district is not None and m.district not in districts:
+        if m.district is not None and districts is not None and m.district not in districts:
             yield (*path, "district"), _unknown("el distrito", m.district, districts, "territory.districts")
 
 
@@ -123,17 +127,29 @@ def _unknown(what: str, value: object, known: list, where: str) -> str:
     return f"{what} «{value}» no está definido en {where} (definidos: {options})"
 
 
-def _cargos(cargos: list[tuple[int, Cargo]], t: Territory | None) -> Iterator[Finding]:
-    yield from _duplicates(((("cargos", i, "id"), c.id) for i, c in cargos), "el cargo")
-    if t is None:
-        return
-    for i, c in cargos:
+def _cargos(parts: Parts) -> Iterator[Finding]:
+    yield from _duplicates(((("cargos", i, "id"), c.id) for i, c in parts.cargos), "el cargo")
+    t = parts.territory
+    for i, c in parts.cargos:
         here = ("cargos", i)
-        if c.demarcacion is Demarcacion.distrito and not t.districts:
+        if c.demarcacion is Demarcacion.distrito and parts.district_ids == []:
             yield (
                 (*here, "demarcacion"),
                 ("el cargo se elige por distrito, pero territory.districts está vacío; defina los distritos"),
             )
+            continue
+        rule = c.dispersion
+        if rule is not None and rule.unit not in FINER[c.demarcacion]:
+            yield (
+                (*here, "dispersion", "unit"),
+                (
+                    f"la dispersión no puede medirse por {rule.unit.value} en un cargo de demarcación "
+                    f"{c.demarcacion.value}: la unidad debe ser más pequeña que la demarcación; use "
+                    + " o ".join(sorted(u.value for u in FINER[c.demarcacion]))
+                ),
+            )
+            rule = None
+        if t is None:
             continue
         if c.threshold.base is Base.padron:
             lacking = _lacking_padron(c, t)
@@ -146,19 +162,8 @@ def _cargos(cargos: list[tuple[int, Cargo]], t: Territory | None) -> Iterator[Fi
                         + (f" y {len(lacking) - 5} más" if len(lacking) > 5 else "")
                     ),
                 )
-        rule = c.dispersion
-        if rule is None:
-            continue
-        if rule.unit not in FINER[c.demarcacion]:
-            yield (
-                (*here, "dispersion", "unit"),
-                (
-                    f"la dispersión por {rule.unit.value} no cabe en un cargo de demarcación {c.demarcacion.value}; "
-                    f"use: {', '.join(sorted(u.value for u in FINER[c.demarcacion]))}"
-                ),
-            )
-            continue
-        yield from _dispersion_feasible(i, c, t)
+        if rule is not None:
+            yield from _dispersion_feasible(i, c, t)
 
 
 def _lacking_padron(c: Cargo, t: Territory) -> list[str]:
@@ -227,30 +232,35 @@ def _fmt(moment: date | datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if isinstance(moment, datetime) else moment.isoformat()
 
 
+def _fmt_end(moment: date | datetime) -> str:
+    # A bare end date includes that whole day, as ``show`` prints it.
+    return _fmt(moment) if isinstance(moment, datetime) else f"{moment.isoformat()} 24:00"
+
+
 def _phases(parts: Parts) -> Iterator[Finding]:
     phases = parts.phases
-    yield from _duplicates(((("phases", i, "id"), ph.id) for i, ph in phases), "la fase")
-    cargo_ids = [c.id for _, c in parts.cargos]
-    group_ids = [g.id for g in parts.territory.groups] if parts.territory else None
+    yield from _duplicates(((("phases", i, "id"), ph.id) for i, ph in phases), "la fase", feminine=True)
+    cargo_ids, group_ids = parts.cargo_ids, parts.group_ids
     for i, ph in phases:
         for j, c in enumerate(ph.cargos):
-            if parts.cargos and c not in cargo_ids:
+            if cargo_ids and c not in cargo_ids:
                 yield ("phases", i, "cargos", j), _unknown("el cargo", c, cargo_ids, "cargos")
         for j, g in enumerate(ph.groups):
             if group_ids is not None and g not in group_ids:
                 yield ("phases", i, "groups", j), _unknown("el grupo", g, group_ids, "territory.groups")
-    if parts.process is None:
+    if "timezone" not in parts.process:
         return
-    tz = parts.process.tz
-    spans: list[tuple[int, Phase, object, object]] = []
+    tz = ZoneInfo(parts.process["timezone"])
+    # An edge that names no single instant (a clock change) is None here, so the other edge is still checked.
+    spans: list[tuple[int, Phase, datetime | None, datetime | None]] = []
     for i, ph in phases:
         start, end = _instant(ph, "start", tz), _instant(ph, "end", tz)
         for edge, value in (("start", start), ("end", end)):
             if isinstance(value, str):
                 yield ("phases", i, edge), value
-        if isinstance(start, str) or isinstance(end, str):
-            continue
-        if end <= start:
+        start = None if isinstance(start, str) else start
+        end = None if isinstance(end, str) else end
+        if start is not None and end is not None and end <= start:
             yield (
                 ("phases", i, "end"),
                 (
@@ -260,7 +270,7 @@ def _phases(parts: Parts) -> Iterator[Finding]:
             )
             continue
         spans.append((i, ph, start, end))
-    yield from _order(spans, parts.process, tz)
+    yield from _order(spans, parts.process.get("election_day"), tz)
 
 
 def _instant(ph: Phase, edge: str, tz: ZoneInfo) -> datetime | str:
@@ -271,14 +281,12 @@ def _instant(ph: Phase, edge: str, tz: ZoneInfo) -> datetime | str:
         return str(exc)
 
 
-def _order(spans: list, process: Process, tz: ZoneInfo) -> Iterator[Finding]:
-    election = day_start_utc(process.election_day, tz)
-    election_end = day_start_utc(date.fromordinal(process.election_day.toordinal() + 1), tz)
+def _order(spans: list, election_day: date | None, tz: ZoneInfo) -> Iterator[Finding]:
     for i, b, b_start, _b_end in spans:
         for _j, a, a_start, a_end in spans:
-            if a is b or not _overlap(a, b) or a.kind not in RANK or b.kind not in RANK:
+            if a is b or b_start is None or not _overlap(a, b) or a.kind not in RANK or b.kind not in RANK:
                 continue
-            if RANK[a.kind] < RANK[b.kind] and b_start < a_start:
+            if RANK[a.kind] < RANK[b.kind] and a_start is not None and b_start < a_start:
                 yield (
                     ("phases", i, "start"),
                     (
@@ -287,30 +295,39 @@ def _order(spans: list, process: Process, tz: ZoneInfo) -> Iterator[Finding]:
                     ),
                 )
                 break
-            if a.kind is PhaseKind.captacion_apoyo and b.kind in AFTER_CAPTURE and b_start < a_end:
+            if (
+                a.kind is PhaseKind.captacion_apoyo
+                and b.kind in AFTER_CAPTURE
+                and a_end is not None
+                and b_start < a_end
+            ):
                 yield (
                     ("phases", i, "start"),
                     (
                         f"orden imposible: la fase «{b.id}» ({b.kind.value}) empieza el {_fmt(b.start)}, antes de que "
-                        f"termine la captación «{a.id}» ({_fmt(a.end)})"
+                        f"termine la captación «{a.id}» ({_fmt_end(a.end)})"
                     ),
                 )
                 break
+    if election_day is None:
+        return
+    election = day_start_utc(election_day, tz)
+    election_end = day_start_utc(date.fromordinal(election_day.toordinal() + 1), tz)
     for i, ph, start, end in spans:
         if ph.kind is PhaseKind.jornada_electoral:
-            if not (start <= election and end >= election_end):
+            if start is not None and end is not None and not (start <= election and end >= election_end):
                 yield (
-                    ("phases", i, "start"),
+                    ("phases", i, "start" if start > election else "end"),  # the edge that misses the day
                     (
-                        f"la fase «{ph.id}» debe abarcar el día de la jornada electoral "
-                        f"({process.election_day.isoformat()}, process.election_day)"
+                        f"la fase «{ph.id}» debe abarcar todo el día de la jornada electoral "
+                        f"({election_day.isoformat()}, process.election_day)"
                     ),
                 )
-        elif ph.kind is not PhaseKind.otra and end > election:
+        elif ph.kind is not PhaseKind.otra and end is not None and end > election:
             yield (
                 ("phases", i, "end"),
                 (
-                    f"la fase «{ph.id}» ({ph.kind.value}) termina el {_fmt(ph.end)}, después de iniciada la jornada "
-                    f"electoral del {process.election_day.isoformat()}; debe concluir antes"
+                    f"la fase «{ph.id}» ({ph.kind.value}) termina el {_fmt_end(ph.end)}, después de iniciada la "
+                    f"jornada electoral del {election_day.isoformat()}; debe concluir antes"
                 ),
             )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path as FsPath
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .checks import Parts, check
 from .messages import spanish
-from .model import Calendar, Cargo, Phase, Process, Territory
+from .model import Calendar, Cargo, District, Group, Municipio, Phase, Process, Territory
 from .source import Problem, SourceMap, read_yaml
 
 
@@ -46,16 +48,56 @@ def _errors(model: type[BaseModel], data: Any, prefix: tuple, source: SourceMap)
             at_key = err["type"] == "extra_forbidden"
             if err["type"] == "missing":  # point at the mapping that lacks the key
                 path = path[:-1]
+            field = (err.get("ctx") or {}).get("field")
+            if isinstance(field, str):  # a rule on the whole item that names the key at fault
+                path, at_key = (*path, field), True
             problems.append(source.problem(path, spanish(err, Calendar), at_key=at_key))
         return problems
     return []
 
 
-def _valid(model: type[BaseModel], data: Any) -> Any:
+@functools.cache
+def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter:
+    info = model.model_fields[name]
+    return TypeAdapter(Annotated[info.annotation, info])
+
+
+def _valid_fields(model: type[BaseModel], data: Any) -> dict[str, Any]:
+    """The fields of ``data`` that are valid on their own, validated; the rest are left out."""
+    fields: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for name in model.model_fields:
+            if name in data:
+                with contextlib.suppress(ValidationError):
+                    fields[name] = _field_adapter(model, name).validate_python(data[name])
+    return fields
+
+
+def _salvage(model: type[BaseModel], data: Any) -> Any:
+    """``data`` as a ``model`` for the cross-checks. An item with errors is still built from its valid fields when
+    every required one is among them (its own errors are already reported), so that, say, a misspelled key in a
+    phase does not hide that the phase is out of order. None when a required field is missing or broken."""
     try:
         return model.model_validate(data)
     except ValidationError:
+        pass
+    fields = _valid_fields(model, data)
+    if any(info.is_required() and name not in fields for name, info in model.model_fields.items()):
         return None
+    return model.model_construct(**fields)
+
+
+def _items(model: type[BaseModel], items: Any) -> list[tuple[int, Any]]:
+    if not isinstance(items, list):
+        return []
+    return [(i, valid) for i, item in enumerate(items) if (valid := _salvage(model, item)) is not None]
+
+
+def _ids(items: Any) -> list[Any] | None:
+    """Ids a list declares, whether or not the rest of each item is valid."""
+    if not isinstance(items, list):
+        return None
+    return [item["id"] for item in items if isinstance(item, dict) and item.get("id") is not None]
 
 
 def parse_calendar(text: str, file: str = "<calendario>") -> LoadedCalendar:
@@ -69,17 +111,21 @@ def parse_calendar(text: str, file: str = "<calendario>") -> LoadedCalendar:
         )
     problems += _errors(Calendar, data, (), source)
     # Cross-checks run on every piece that is valid by itself, so one broken piece hides nothing else.
+    territory = data.get("territory")
+    territory = territory if isinstance(territory, dict) else None
     parts = Parts(
-        process=_valid(Process, data.get("process")),
-        territory=_valid(Territory, data.get("territory")),
+        process=_valid_fields(Process, data.get("process")),
+        territory=_salvage(Territory, territory),
+        groups=_items(Group, territory and territory.get("groups")),
+        municipios=_items(Municipio, territory and territory.get("municipios")),
+        districts=_items(District, territory and territory.get("districts")),
+        cargos=_items(Cargo, data.get("cargos")),
+        phases=_items(Phase, data.get("phases")),
+        cargo_ids=_ids(data.get("cargos")),
+        # Both lists are optional: a territory without them declares none.
+        group_ids=_ids(territory.get("groups", [])) if territory is not None else None,
+        district_ids=_ids(territory.get("districts", [])) if territory is not None else None,
     )
-    for key, model, bucket in (("cargos", Cargo, parts.cargos), ("phases", Phase, parts.phases)):
-        items = data.get(key)
-        if isinstance(items, list):
-            for i, item in enumerate(items):
-                valid = _valid(model, item)
-                if valid is not None:
-                    bucket.append((i, valid))
     problems += [source.problem(path, message) for path, message in check(parts)]
     if problems:
         raise CalendarError(problems)

@@ -27,6 +27,7 @@ _TYPE_NAMES = {
     "date_type": "una fecha AAAA-MM-DD",
     "date_parsing": "una fecha AAAA-MM-DD",
     "date_from_datetime_inexact": "una fecha AAAA-MM-DD sin hora",
+    "date_from_datetime_parsing": "una fecha AAAA-MM-DD",
     "list_type": "una lista (elementos con «- »)",
     "dict_type": "un mapa de claves y valores",
     "model_type": "un mapa de claves y valores",
@@ -41,6 +42,8 @@ def _show(value: Any) -> str:
         return "una lista"
     if value is None:
         return "un valor vacío"
+    if isinstance(value, bool):  # as the editor wrote it, not Python's True/False
+        return f"«{str(value).lower()}»"
     return f"«{value}»"
 
 
@@ -85,14 +88,19 @@ def spanish(error: ErrorDetails, root: type[BaseModel]) -> str:
         return f"falta la clave obligatoria «{field}»"
     if kind == "extra_forbidden":
         known = fields_at(root, loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        # A close spelling, or the one valid key that contains it («acuerdo» → «approving_acuerdo»).
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1) or [k for k in known if str(loc[-1]) in k]
+        close = close if len(close) == 1 else []
         hint = f"; ¿quiso decir «{close[0]}»?" if close else f"; las claves válidas aquí son: {', '.join(known)}"
         return f"clave desconocida «{loc[-1]}»{hint}"
+    if kind in ("date_parsing", "date_from_datetime_parsing") and "range" in str(ctx.get("error", "")):
+        return f"«{field}»: la fecha {_show(value)} no existe; escriba una fecha válida AAAA-MM-DD"
     if kind in _TYPE_NAMES:
         return f"«{field}» debe ser {_TYPE_NAMES[kind]}, no {_show(value)}"
     if kind in ("enum", "literal_error"):
-        expected = ctx.get("expected", "")
-        return f"{_show(value)} no es un valor válido para «{field}»; use uno de: {expected}".replace("'", "")
+        # pydantic lists the choices as "'a', 'b' or 'c'"
+        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
+        return f"{_show(value)} no es un valor válido para «{field}»; use uno de: {expected}"
     if kind == "string_pattern_mismatch":
         return f"{_show(value)} no tiene el formato de «{field}» (patrón {ctx.get('pattern')})"
     if kind == "string_too_short":

@@ -7,6 +7,7 @@ in ``checks.py``; this module only says what shape each piece has.
 
 from __future__ import annotations
 
+import difflib
 import math
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     WithJsonSchema,
@@ -37,6 +39,18 @@ Slug = Annotated[
     ),
 ]
 NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+def _not_bool(value: Any) -> Any:
+    # pydantic's lax mode would read «lista_nominal: true» as 1; in a calendar a true/false there is always a slip.
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "se esperaba un número entero")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_not_bool)]
+# Not «Int | None»: there pydantic could not carry ge/le into the JSON Schema.
+OptInt = Annotated[int | None, BeforeValidator(_not_bool)]
 
 
 class Strict(BaseModel):
@@ -125,7 +139,7 @@ class Process(Strict):
 
 
 class Group(Strict):
-    id: int = Field(ge=1, description="Número del grupo municipal.")
+    id: Int = Field(ge=1, description="Número del grupo municipal.")
     name: NonEmpty
 
 
@@ -134,10 +148,10 @@ class Municipio(Strict):
     ine: str = Field(pattern=r"^\d{3}$", description="Clave INE del municipio (tres dígitos, orden alfabético).")
     name: NonEmpty
     cabecera: NonEmpty
-    group: int | None = Field(default=None, description="Grupo municipal al que pertenece.")
-    lista_nominal: int = Field(ge=0, description="Lista Nominal a la fecha de corte.")
-    padron: int | None = Field(default=None, ge=0, description="Padrón Electoral a la fecha de corte.")
-    secciones: int | None = Field(default=None, ge=0, description="Número de secciones electorales.")
+    group: OptInt = Field(default=None, description="Grupo municipal al que pertenece.")
+    lista_nominal: Int = Field(ge=0, description="Lista Nominal a la fecha de corte.")
+    padron: OptInt = Field(default=None, ge=0, description="Padrón Electoral a la fecha de corte.")
+    secciones: OptInt = Field(default=None, ge=0, description="Número de secciones electorales.")
     district: str | None = Field(default=None, description="Distrito local al que pertenece, si aplica.")
 
 
@@ -145,21 +159,19 @@ class District(Strict):
     id: NonEmpty = Field(description="Identificador del distrito, p. ej. «01».")
     name: NonEmpty
     cabecera: str | None = None
-    lista_nominal: int = Field(ge=0)
-    padron: int | None = Field(default=None, ge=0)
-    secciones: int | None = Field(default=None, ge=0)
+    lista_nominal: Int = Field(ge=0)
+    padron: OptInt = Field(default=None, ge=0)
+    secciones: OptInt = Field(default=None, ge=0)
 
 
 class Territory(Strict):
     groups: list[Group] = Field(default_factory=list, description="Grupos municipales.")
     municipios: list[Municipio] = Field(min_length=1)
     districts: list[District] = Field(default_factory=list, description="Distritos, si algún cargo los usa.")
-    lista_nominal: int | None = Field(
+    lista_nominal: OptInt = Field(
         default=None, ge=0, description="Lista Nominal estatal; si se omite, es la suma de los municipios."
     )
-    padron: int | None = Field(
-        default=None, ge=0, description="Padrón estatal; si se omite, es la suma de los municipios."
-    )
+    padron: OptInt = Field(default=None, ge=0, description="Padrón estatal; si se omite, es la suma de los municipios.")
 
 
 Percentage = Annotated[Decimal, Field(gt=0, le=100, description="Porcentaje entre 0 (exclusivo) y 100.")]
@@ -176,7 +188,7 @@ class Threshold(Strict):
 
 class Dispersion(Strict):
     unit: DispersionUnit = Field(description="Unidad territorial: municipio, distrito o seccion.")
-    min_units: int | None = Field(default=None, ge=1, description="Número mínimo de unidades.")
+    min_units: OptInt = Field(default=None, ge=1, description="Número mínimo de unidades.")
     min_fraction: Decimal | None = Field(
         default=None, gt=0, le=1, description="Fracción mínima de las unidades (0.5 = la mitad)."
     )
@@ -207,8 +219,17 @@ class Cargo(Strict):
     term: str | None = Field(default=None, description="Periodo del cargo, para la convocatoria.")
 
 
+def _known_action(name: str) -> str:
+    # Checked on the name, not the whole call, so the error points at the name in {action: NAME, params: …}.
+    if name not in KNOWN_ACTIONS:
+        close = difflib.get_close_matches(name, KNOWN_ACTIONS, n=1)
+        hint = f"¿quiso decir «{close[0]}»?" if close else "las acciones disponibles son: " + ", ".join(KNOWN_ACTIONS)
+        raise PydanticCustomError("unknown_action", "acción desconocida «{name}»; {hint}", {"name": name, "hint": hint})
+    return name
+
+
 class ActionCall(Strict):
-    action: str = Field(description="Nombre de la acción.")
+    action: Annotated[str, AfterValidator(_known_action)] = Field(description="Nombre de la acción.")
     params: dict[str, Any] = Field(default_factory=dict, description="Parámetros de la acción.")
 
 
@@ -216,20 +237,9 @@ def _action(value: Any) -> Any:
     return {"action": value} if isinstance(value, str) else value
 
 
-def _known_action(call: ActionCall) -> ActionCall:
-    if call.action not in KNOWN_ACTIONS:
-        raise PydanticCustomError(
-            "unknown_action",
-            "acción desconocida «{name}»; las acciones disponibles son: {known}",
-            {"name": call.action, "known": ", ".join(KNOWN_ACTIONS)},
-        )
-    return call
-
-
 _ACTION_NAME_SCHEMA = {"type": "string", "enum": list(KNOWN_ACTIONS)}
 Action = Annotated[
     ActionCall,
-    AfterValidator(_known_action),
     WithJsonSchema(
         {
             "description": "Acción: su nombre, o un mapa con «action» y «params».",
@@ -252,10 +262,10 @@ class Phase(Strict):
     name: NonEmpty = Field(description="Nombre de la fase en español.")
     kind: PhaseKind
     cargos: list[Slug] = Field(default_factory=list, description="Cargos a los que aplica; vacío = todos.")
-    groups: list[int] = Field(default_factory=list, description="Grupos municipales; vacío = todos.")
+    groups: list[Int] = Field(default_factory=list, description="Grupos municipales; vacío = todos.")
     start: LocalMoment
     end: LocalMoment
-    late_upload_grace_hours: int | None = Field(
+    late_upload_grace_hours: OptInt = Field(
         default=None,
         ge=0,
         le=168,
@@ -265,7 +275,7 @@ class Phase(Strict):
         default=False,
         description="Solo captación: el periodo de cada aspirante empieza al expedirse su constancia.",
     )
-    window_days: int | None = Field(
+    window_days: OptInt = Field(
         default=None, ge=1, description="Solo captación por constancia: días de periodo de cada aspirante."
     )
     on_start: list[Action] = Field(default_factory=list, description="Acciones al iniciar la fase.")
@@ -280,18 +290,22 @@ class Phase(Strict):
 
     @model_validator(mode="after")
     def _capture_only(self) -> Phase:
+        # «field» in the error context tells the loader which key to point at.
         if self.kind != PhaseKind.captacion_apoyo:
-            for name in ("late_upload_grace_hours", "window_days"):
-                if getattr(self, name) is not None:
+            for name in ("late_upload_grace_hours", "window_days", "window_from_constancia"):
+                value = getattr(self, name)
+                if value is not None and value is not False:  # «late_upload_grace_hours: 0» is set too
                     raise PydanticCustomError(
-                        "capture_only", "«{name}» solo aplica a fases de captacion_apoyo", {"name": name}
+                        "capture_only",
+                        "«{field}» solo aplica a fases de kind captacion_apoyo; quite esta clave o cambie el kind",
+                        {"field": name},
                     )
-            if self.window_from_constancia:
-                raise PydanticCustomError(
-                    "capture_only", "«window_from_constancia» solo aplica a fases de captacion_apoyo"
-                )
         if self.window_days is not None and not self.window_from_constancia:
-            raise PydanticCustomError("window_days", "«window_days» requiere window_from_constancia: true")
+            raise PydanticCustomError(
+                "window_days",
+                "«window_days» requiere «window_from_constancia: true»; agréguelo o quite window_days",
+                {"field": "window_days"},
+            )
         return self
 
     def start_utc(self, tz: ZoneInfo) -> datetime:

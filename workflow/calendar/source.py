@@ -57,6 +57,38 @@ def _pos(node: Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+def _is_empty(node: Node) -> bool:
+    """``key:`` with nothing after it: its start mark is already on the next token, often the next line."""
+    return isinstance(node, ScalarNode) and node.value == "" and node.style is None
+
+
+# The parser's wording, in Spanish, for the mistakes editors make most; anything else keeps the parser's own words.
+_SYNTAX = (
+    ("mapping values are not allowed", "aquí no cabe «:»; revise la sangría, o ponga entre comillas un texto con «: »"),
+    ("expected <block end>", "la sangría no cuadra con la de las líneas anteriores; alinee la línea con sus pares"),
+    ("found character '\\t'", "hay un tabulador; YAML solo admite espacios para sangrar"),
+    ("expected ',' or ']'", "falta «]» o una coma en la lista abierta con «[» en la línea {opened}"),
+    ("expected ',' or '}'", "falta «}» o una coma en el mapa abierto con «{» en la línea {opened}"),
+    ("another document", "el archivo debe tener un solo documento; quite este «---» y lo que le sigue"),
+    ("undefined alias", "alias sin ancla: no hay un «&nombre» para este «*nombre»"),
+    ("could not determine a constructor", "etiqueta YAML desconocida; quite el «!…»"),
+)
+
+
+def _syntax_problem(exc: MarkedYAMLError, file: str) -> Problem:
+    problem = exc.problem or exc.context or ""
+    mark = exc.problem_mark or exc.context_mark
+    if "end of stream" in problem and "quoted" in (exc.context or "") and exc.context_mark:
+        # The scanner only notices at the end of the file; the quote that was never closed is the useful spot.
+        mark, what = exc.context_mark, "estas comillas no se cierran"
+    else:
+        what = next((es for en, es in _SYNTAX if en in problem), f"error de sintaxis ({problem})")
+        # The parser stops where the bracket should have closed; say where it was opened.
+        what = what.replace("{opened}", str(exc.context_mark.line + 1) if exc.context_mark else "?")
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return Problem(file, line, col, f"el archivo no es YAML válido: {what}")
+
+
 class _Reader:
     def __init__(self, source: SourceMap) -> None:
         self.yaml = YAML(typ="safe", pure=True)
@@ -68,7 +100,7 @@ class _Reader:
         if isinstance(node, MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.yaml.constructor.construct_object(key_node, deep=True)
+                key = self.scalar(key_node) if isinstance(key_node, ScalarNode) else None
                 if not isinstance(key, str | int):
                     line, col = _pos(key_node)
                     self.problems.append(Problem(self.source.file, line, col, "las claves deben ser texto"))
@@ -87,11 +119,24 @@ class _Reader:
                     continue
                 self.source.keys[(*path, key)] = _pos(key_node)
                 result[key] = self.value(value_node, (*path, key))
+                if _is_empty(value_node):
+                    self.source.values[(*path, key)] = _pos(key_node)
             return result
         if isinstance(node, SequenceNode):
             return [self.value(item, (*path, i)) for i, item in enumerate(node.value)]
         assert isinstance(node, ScalarNode)
-        return self.yaml.constructor.construct_object(node, deep=True)
+        return self.scalar(node)
+
+    def scalar(self, node: ScalarNode) -> Any:
+        try:
+            return self.yaml.constructor.construct_object(node, deep=True)
+        except ValueError:
+            # A date that does not exist (2022-02-30) matches YAML's timestamp pattern but cannot be built. Keep the
+            # text: the model then says what this field expects, and the rest of the file is still checked.
+            return node.value
+        except MarkedYAMLError as exc:  # e.g. an unknown tag
+            self.problems.append(_syntax_problem(exc, self.source.file))
+            return node.value
 
 
 def read_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
@@ -101,16 +146,7 @@ def read_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
     try:
         root = reader.yaml.compose(text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = exc.problem or exc.context or "error de sintaxis"
-        return None, source, [Problem(file, line, col, f"el archivo no es YAML válido: {what}")]
+        return None, source, [_syntax_problem(exc, file)]
     if root is None:
         return None, source, [Problem(file, 1, 1, "el archivo está vacío")]
-    try:
-        data = reader.value(root, ())
-    except MarkedYAMLError as exc:  # e.g. a malformed timestamp scalar
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return None, source, [Problem(file, line, col, f"valor YAML no válido: {exc.problem or exc}")]
-    return data, source, reader.problems
+    return reader.value(root, ()), source, reader.problems
