@@ -22,10 +22,23 @@ class Clock(Protocol):
 
     def describe(self) -> str: ...
 
+    @property
+    def rate(self) -> float:
+        """Clock seconds per real second: 1 for real time, the speed when accelerated, 0 when fixed."""
+        ...
+
+    def to_real(self, instant: datetime) -> datetime | None:
+        """The real UTC time at which this clock will show ``instant`` (for the scheduler's alarm), or None if it
+        never will (a fixed clock before it is moved)."""
+        ...
+
 
 def parse_instant(text: str) -> datetime:
     """An ISO 8601 instant with an offset or Z. A naive time is refused: it would name no single instant."""
-    value = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    try:
+        value = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise ValueError(f"«{text}» no es un instante ISO 8601; use por ejemplo 2022-02-11T06:00:00Z") from None
     if value.tzinfo is None:
         raise ValueError(f"«{text}» no indica zona horaria; use por ejemplo 2022-02-11T06:00:00Z o -06:00")
     return value.astimezone(UTC)
@@ -51,6 +64,11 @@ class SystemClock:
     def describe(self) -> str:
         return "reloj del sistema"
 
+    rate = 1.0
+
+    def to_real(self, instant: datetime) -> datetime | None:
+        return instant
+
 
 class FixedClock:
     """A clock that shows one instant until moved with ``set`` or ``advance``."""
@@ -60,6 +78,11 @@ class FixedClock:
             raise ValueError("FixedClock needs a timezone-aware instant")
         self._now = instant.astimezone(UTC)
         self._moved = threading.Condition()
+        self._listeners: list = []
+
+    def subscribe(self, callback) -> None:
+        """Call ``callback()`` after every move (the scheduler re-plans then)."""
+        self._listeners.append(callback)
 
     def now(self) -> datetime:
         return self._now
@@ -68,6 +91,8 @@ class FixedClock:
         with self._moved:
             self._now = instant.astimezone(UTC)
             self._moved.notify_all()
+        for callback in list(self._listeners):
+            callback()
 
     def advance(self, delta: timedelta) -> None:
         self.set(self._now + delta)
@@ -82,6 +107,11 @@ class FixedClock:
 
     def describe(self) -> str:
         return f"reloj fijo en {self._now.isoformat()}"
+
+    rate = 0.0
+
+    def to_real(self, instant: datetime) -> datetime | None:
+        return datetime.now(UTC) if instant <= self._now else None
 
 
 class AcceleratedClock:
@@ -108,3 +138,10 @@ class AcceleratedClock:
 
     def describe(self) -> str:
         return f"reloj acelerado ×{self.speed:g} desde {self.start.isoformat()}"
+
+    @property
+    def rate(self) -> float:
+        return self.speed
+
+    def to_real(self, instant: datetime) -> datetime | None:
+        return datetime.now(UTC) + timedelta(seconds=max(0.0, (instant - self.now()).total_seconds()) / self.speed)

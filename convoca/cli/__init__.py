@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from .calendar import calendar
+from .engine import engine
+from .versions import register_version_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,3 +16,5 @@ def main() -> None:
 
 
 main.add_command(calendar)
+main.add_command(engine)
+register_version_commands(calendar)

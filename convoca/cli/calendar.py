@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from babel.numbers import format_decimal
 
+from convoca.runtime import open_database
 from workflow.calendar.ics import to_ics
 from workflow.calendar.loader import CalendarError, LoadedCalendar, load_calendar
 from workflow.calendar.localtime import format_local
@@ -16,14 +17,21 @@ from workflow.calendar.quotas import quotas
 from workflow.calendar.schema import calendar_json_schema_text
 from workflow.calendar.timeline import timeline
 from workflow.clock import Clock
+from workflow.engine.engine import fired_edges
+from workflow.engine.store import CalendarStore, UnknownProcess
 
 from .clock_options import clock_options
+from .common import database_option
 
 LOCALE = "es_MX"
 
 
 def _n(value: object) -> str:
     return "—" if value is None else format_decimal(value, locale=LOCALE)
+
+
+def _z(instant) -> str:
+    return instant.isoformat().replace("+00:00", "Z")
 
 
 def _load(file: str) -> LoadedCalendar:
@@ -61,14 +69,40 @@ def validate(files: tuple[str, ...]) -> None:
 
 
 @calendar.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file")
 @click.option("--json", "as_json", is_flag=True, help="Salida JSON.")
+@database_option
 @clock_options
-def show(file: str, as_json: bool, clock: Clock) -> None:
-    """Lista las fases con horas locales y UTC, y su estado en el instante del reloj (por omisión, ahora)."""
-    cal = _load(file).calendar
+def show(file: str, as_json: bool, database_url: str | None, clock: Clock) -> None:
+    """Lista las fases con horas locales y UTC, y su estado en el instante del reloj (por omisión, ahora).
+
+    Con --database, FILE puede ser también el id de un proceso (se muestra su versión vigente), y cada fase indica
+    si el motor ya disparó su inicio y su fin.
+    """
+    fired = None
+    if database_url is None:
+        cal = _load(file).calendar
+    else:
+        db = open_database(database_url)
+        if Path(file).is_file():
+            cal = _load(file).calendar
+        else:
+            try:
+                cal = CalendarStore(db).active(file).calendar
+            except UnknownProcess as exc:
+                raise click.ClickException(f"{exc}; indique un archivo de calendario o un proceso existente") from None
+        fired = fired_edges(db, cal.process.id)
     tz = cal.tz
     at = clock.now()
+
+    def fired_json(phase_id: str, edge: str) -> dict | None:
+        t = (fired or {}).get((phase_id, edge))
+        return None if t is None else {"fired_at": _z(t.fired_at), "late": t.late}
+
+    def fired_text(phase_id: str, edge: str) -> str:
+        t = (fired or {}).get((phase_id, edge))
+        return "no" if t is None else ("sí, tarde" if t.late else "sí")
+
     rows = [
         {
             "id": r.phase.id,
@@ -78,9 +112,14 @@ def show(file: str, as_json: bool, clock: Clock) -> None:
             "groups": list(r.phase.groups),
             "start_local": r.start.astimezone(tz).isoformat(),
             "end_local": r.end.astimezone(tz).isoformat(),
-            "start_utc": r.start.isoformat().replace("+00:00", "Z"),
-            "end_utc": r.end.isoformat().replace("+00:00", "Z"),
+            "start_utc": _z(r.start),
+            "end_utc": _z(r.end),
             "state": r.state(at).value,
+            **(
+                {"start_fired": fired_json(r.phase.id, "start"), "end_fired": fired_json(r.phase.id, "end")}
+                if fired is not None
+                else {}
+            ),
         }
         for r in timeline(cal)
     ]
@@ -88,7 +127,7 @@ def show(file: str, as_json: bool, clock: Clock) -> None:
         payload = {
             "process": cal.process.id,
             "timezone": cal.process.timezone,
-            "at": at.isoformat().replace("+00:00", "Z"),
+            "at": _z(at),
             "phases": rows,
         }
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -97,6 +136,8 @@ def show(file: str, as_json: bool, clock: Clock) -> None:
     click.echo(f"Estado al {format_local(at, tz)} ({at:%Y-%m-%dT%H:%M:%SZ}). Fin exclusivo: [inicio, fin).")
     click.echo()
     header = ("FASE", "INICIO LOCAL", "FIN LOCAL", "INICIO UTC", "FIN UTC", "ESTADO")
+    if fired is not None:
+        header += ("INICIO DISPARADO", "FIN DISPARADO")
     table = [
         (
             r.phase.id,
@@ -105,6 +146,7 @@ def show(file: str, as_json: bool, clock: Clock) -> None:
             f"{r.start:%Y-%m-%dT%H:%MZ}",
             f"{r.end:%Y-%m-%dT%H:%MZ}",
             r.state(at).value,
+            *((fired_text(r.phase.id, "start"), fired_text(r.phase.id, "end")) if fired is not None else ()),
         )
         for r in timeline(cal)
     ]
@@ -123,34 +165,38 @@ def quotas_cmd(file: str, cargo_id: str | None) -> None:
     if cargo_id is not None:
         cargos = [c for c in cal.cargos if c.id == cargo_id]
         if not cargos:
-            raise click.BadParameter(
-                f"el cargo «{cargo_id}» no existe; cargos: {', '.join(c.id for c in cal.cargos)}",
-                param_hint="--cargo",
+            raise click.ClickException(
+                f"el cargo «{cargo_id}» no existe en {file}; cargos: {', '.join(c.id for c in cal.cargos)}"
             )
     base_names = {"lista_nominal": "Lista Nominal", "padron": "Padrón"}
+    of_base = {"lista_nominal": "de la Lista Nominal", "padron": "del Padrón"}
     for cargo in cargos:
         t = cargo.threshold
         base = base_names[t.base.value]
         click.echo(
-            f"{cargo.name} ({cargo.id}): {_n(t.percentage)} % de la {base} al "
+            f"{cargo.name} ({cargo.id}): {_n(t.percentage)} % {of_base[t.base.value]} al "
             f"{cal.process.roll_cut_date.isoformat()}, redondeado hacia arriba"
         )
         rows = quotas(cal, cargo)
-        width = max(len(q.demarcacion.name) for q in rows)
+        width = max(len("DEMARCACIÓN"), *(len(q.demarcacion.name) for q in rows))
         click.echo(f"  {'DEMARCACIÓN'.ljust(width)}  {base.upper():>14}  {'APOYO REQUERIDO':>15}")
         for q in rows:
             click.echo(f"  {q.demarcacion.name.ljust(width)}  {_n(q.base_count):>14}  {_n(q.required):>15}")
         rule = cargo.dispersion
         if rule is not None:
-            unit = {"municipio": "municipios", "distrito": "distritos", "seccion": "secciones"}[rule.unit.value]
+            unit, the, each = {
+                "municipio": ("municipios", "los", "cada uno"),
+                "distrito": ("distritos", "los", "cada uno"),
+                "seccion": ("secciones", "las", "cada una"),
+            }[rule.unit.value]
             assumed = " [regla supuesta, sin confirmar]" if rule.assumed else ""
             how = (
                 f"al menos {rule.min_units}"
                 if rule.min_units is not None
-                else f"al menos {_n(rule.min_fraction * 100)} % de los"
+                else f"al menos {_n(rule.min_fraction * 100)} % de {the}"
             )
             click.echo(
-                f"  Dispersión{assumed}: {how} {unit} de la demarcación, cada uno con al menos "
+                f"  Dispersión{assumed}: {how} {unit} de la demarcación, {each} con al menos "
                 f"{_n(rule.min_percentage)} % de su {base}."
             )
             for q in rows:

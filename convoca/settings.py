@@ -1,0 +1,40 @@
+"""Settings from the environment (prefix ``CONVOCA_``). Defaults are embedded and need no setup."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONVOCA_", extra="ignore")
+
+    data_dir: Path = Field(default=ROOT / "var", description="Where the SQLite database and stored files live.")
+    database_url: str | None = Field(
+        default=None, description="Any SQLAlchemy URL; default: SQLite (WAL) in data_dir/convoca.sqlite3."
+    )
+    calendars_dir: Path = Field(default=ROOT / "calendars", description="Calendars seeded at start-up.")
+    templates_dir: Path = Field(default=ROOT / "templates")
+    late_tolerance_seconds: float = Field(
+        default=60.0, description="A transition fired later than this after its instant is recorded as late."
+    )
+    action_lease_seconds: float = Field(
+        default=600.0, description="How long a claimed action may run before another engine may retry it."
+    )
+    poll_seconds: float = Field(
+        default=5.0, description="Real seconds between checks for calendar amendments made by other processes."
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'convoca.sqlite3'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

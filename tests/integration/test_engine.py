@@ -1,0 +1,283 @@
+"""The phase engine against real databases: order, exactly-once, restarts, races, failures and retries."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from convoca.db import Database
+from workflow.clock import AcceleratedClock, FixedClock
+from workflow.engine.engine import Engine
+from workflow.engine.registry import ActionContext, ActionRegistry
+from workflow.engine.scheduler import EngineScheduler
+from workflow.engine.store import CalendarStore
+from workflow.records import ActionRun, Transition
+
+ROOT = Path(__file__).resolve().parents[2]
+DURANGO = ROOT / "calendars" / "durango-2021-2022.yaml"
+ACTIONS = ("generate_documents", "publish", "open_capture", "close_capture", "run_verification")
+
+DURANGO_TRANSITIONS = [
+    ("convocatoria", "start", "2021-11-01T06:00:00Z"),
+    ("protocolo", "start", "2021-11-15T06:00:00Z"),
+    ("convocatoria", "end", "2021-11-22T06:00:00Z"),
+    ("protocolo", "end", "2021-11-22T06:00:00Z"),
+    ("manifestacion-intencion", "start", "2021-11-22T06:00:00Z"),
+    ("manifestacion-intencion", "end", "2021-12-11T06:00:00Z"),
+    ("captacion-gubernatura", "start", "2022-01-02T06:00:00Z"),
+    ("captacion-ayuntamientos", "start", "2022-01-12T06:00:00Z"),
+    ("captacion-gubernatura", "end", "2022-02-11T06:00:00Z"),
+    ("captacion-ayuntamientos", "end", "2022-02-11T06:00:00Z"),
+    ("verificacion", "start", "2022-02-11T06:00:00Z"),
+    ("verificacion", "end", "2022-02-15T06:00:00Z"),
+    ("garantia-audiencia", "start", "2022-02-15T06:00:00Z"),
+    ("garantia-audiencia", "end", "2022-02-18T06:00:00Z"),
+    ("dictamen", "start", "2022-02-18T06:00:00Z"),
+    ("dictamen", "end", "2022-02-19T06:00:00Z"),
+    ("registro-gubernatura", "start", "2022-02-19T06:00:00Z"),
+    ("registro-gubernatura", "end", "2022-02-23T06:00:00Z"),
+    ("registro-ayuntamientos", "start", "2022-03-22T06:00:00Z"),
+    ("registro-ayuntamientos", "end", "2022-03-30T06:00:00Z"),
+    ("campana-gubernatura", "start", "2022-04-03T06:00:00Z"),
+    ("aprobacion-registro-ayuntamientos", "start", "2022-04-04T05:00:00Z"),
+    ("aprobacion-registro-ayuntamientos", "end", "2022-04-05T05:00:00Z"),
+    ("campana-ayuntamientos-grupo-1", "start", "2022-04-13T05:00:00Z"),
+    ("campana-ayuntamientos-grupo-2", "start", "2022-04-23T05:00:00Z"),
+    ("campana-ayuntamientos-grupo-3", "start", "2022-05-03T05:00:00Z"),
+    ("campana-gubernatura", "end", "2022-06-02T05:00:00Z"),
+    ("campana-ayuntamientos-grupo-1", "end", "2022-06-02T05:00:00Z"),
+    ("campana-ayuntamientos-grupo-2", "end", "2022-06-02T05:00:00Z"),
+    ("campana-ayuntamientos-grupo-3", "end", "2022-06-02T05:00:00Z"),
+    ("jornada-electoral", "start", "2022-06-05T05:00:00Z"),
+    ("jornada-electoral", "end", "2022-06-06T05:00:00Z"),
+]
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class Recorder:
+    """Actions that record each call; optionally fail an action of a phase a number of times first."""
+
+    def __init__(self, fail: dict[tuple[str, str], int] | None = None) -> None:
+        self.calls: list[tuple[str, str, str]] = []
+        self.fail = dict(fail or {})
+
+    def registry(self) -> ActionRegistry:
+        reg = ActionRegistry()
+        for name in ACTIONS:
+            reg.register(name, lambda ctx, name=name: self._call(name, ctx))
+        return reg
+
+    def _call(self, name: str, ctx: ActionContext) -> dict:
+        self.calls.append((name, ctx.phase.id, ctx.edge))
+        if self.fail.get((name, ctx.phase.id), 0) > 0:
+            self.fail[(name, ctx.phase.id)] -= 1
+            raise RuntimeError(f"{name} falló a propósito")
+        return {"key": ctx.idempotency_key}
+
+
+def seed(db: Database, at: str = "2021-10-01T00:00:00Z") -> None:
+    CalendarStore(db).apply(DURANGO.read_text(), file=str(DURANGO), author="test", reason="carga", now=utc(at))
+
+
+def transitions(db: Database) -> list[Transition]:
+    with db.session() as s:
+        return list(s.exec(select(Transition).order_by(Transition.id)))
+
+
+def as_rows(ts: list[Transition]) -> list[tuple[str, str, str]]:
+    return [(t.phase_id, t.edge, t.scheduled_at.strftime("%Y-%m-%dT%H:%M:%SZ")) for t in ts]
+
+
+def test_whole_durango_calendar_on_an_accelerated_clock(db: Database) -> None:
+    seed(db)
+    recorder = Recorder()
+    # Seven months in about four seconds.
+    clock = AcceleratedClock(utc("2021-10-31T00:00:00Z"), speed=5_000_000)
+    engine = Engine(db, recorder.registry(), rate=clock.rate)
+    sched = EngineScheduler(engine, clock, poll_seconds=0.5)
+    sched.start()
+    try:
+        deadline = time.monotonic() + 30
+        while clock.now() < utc("2022-06-07T00:00:00Z") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        sched.wake()
+    finally:
+        sched.shutdown()
+    fired = transitions(db)
+    assert as_rows(fired) == DURANGO_TRANSITIONS
+    assert not any(t.late for t in fired)
+    assert all(t.fired_at >= t.scheduled_at for t in fired)
+    # Every action of the calendar ran once, in calendar order.
+    assert recorder.calls == [
+        ("generate_documents", "convocatoria", "start"),
+        ("publish", "convocatoria", "start"),
+        ("generate_documents", "protocolo", "start"),
+        ("publish", "protocolo", "start"),
+        ("open_capture", "captacion-gubernatura", "start"),
+        ("open_capture", "captacion-ayuntamientos", "start"),
+        ("close_capture", "captacion-gubernatura", "end"),
+        ("run_verification", "captacion-gubernatura", "end"),
+        ("close_capture", "captacion-ayuntamientos", "end"),
+        ("run_verification", "captacion-ayuntamientos", "end"),
+    ]
+
+
+def test_each_boundary_fires_at_its_instant_and_not_before(db: Database) -> None:
+    seed(db)
+    engine = Engine(db, Recorder().registry())
+    for instant in sorted({i for _, _, i in DURANGO_TRANSITIONS}):
+        due = {(p, e) for p, e, i in DURANGO_TRANSITIONS if i == instant}
+        engine.reconcile(utc(instant) - timedelta(seconds=1))
+        assert not due & {(t.phase_id, t.edge) for t in transitions(db)}
+        engine.reconcile(utc(instant))
+        assert due <= {(t.phase_id, t.edge) for t in transitions(db)}
+    assert as_rows(transitions(db)) == DURANGO_TRANSITIONS
+
+
+def test_restart_after_a_window_closed_fires_the_close_once_late(db: Database) -> None:
+    seed(db)
+    first = Engine(db, Recorder().registry(), instance_id="antes")
+    first.reconcile(utc("2022-01-20T12:00:00Z"))  # inside both capture windows
+    assert len(transitions(db)) == 8
+    # The engine is down from here until two days after the windows closed.
+    recorder = Recorder()
+    second = Engine(db, recorder.registry(), instance_id="despues")
+    restart = utc("2022-02-13T09:00:00Z")
+    report = second.reconcile(restart)
+    assert [(f.phase_id, f.edge) for f in report.fired] == [
+        ("captacion-gubernatura", "end"),
+        ("captacion-ayuntamientos", "end"),
+        ("verificacion", "start"),
+    ]
+    close = next(t for t in transitions(db) if (t.phase_id, t.edge) == ("captacion-gubernatura", "end"))
+    assert close.late and close.scheduled_at == utc("2022-02-11T06:00:00Z") and close.fired_at == restart
+    assert close.fired_by == "despues"
+    # A third start-up at the same instant changes nothing; nothing was skipped or repeated.
+    assert Engine(db, recorder.registry()).reconcile(restart).fired == []
+    rows = as_rows(transitions(db))
+    assert rows == [r for r in DURANGO_TRANSITIONS if utc(r[2]) <= restart]
+    assert Counter((p, e) for p, e, _ in rows).most_common(1)[0][1] == 1
+    assert recorder.calls == [
+        ("close_capture", "captacion-gubernatura", "end"),
+        ("run_verification", "captacion-gubernatura", "end"),
+        ("close_capture", "captacion-ayuntamientos", "end"),
+        ("run_verification", "captacion-ayuntamientos", "end"),
+    ]
+
+
+def test_failed_action_is_recorded_retried_with_backoff_and_blocks_nothing_else(db: Database) -> None:
+    seed(db)
+    recorder = Recorder(fail={("generate_documents", "convocatoria"): 2})
+    clock = FixedClock(utc("2021-11-15T06:00:00Z"))  # convocatoria and protocolo have both started
+    engine = Engine(db, recorder.registry())
+    engine.reconcile(clock.now())
+    with db.session() as s:
+        runs = {(r.action, r.transition_id): r for r in s.exec(select(ActionRun))}
+    failed = [r for r in runs.values() if r.action == "generate_documents"]
+    assert sorted(r.status for r in failed) == ["failed", "succeeded"]  # the protocolo's generation succeeded
+    bad = next(r for r in failed if r.status == "failed")
+    assert "falló a propósito" in bad.error and bad.attempts == 1
+    assert bad.next_attempt_at == clock.now() + timedelta(seconds=30)
+    # publish of the same edge waits for its generate_documents; the other edge is not held back.
+    assert ("publish", "protocolo", "start") in recorder.calls
+    assert ("publish", "convocatoria", "start") not in recorder.calls
+    assert engine.next_wake(clock.now()) == clock.now() + timedelta(seconds=30)
+    engine.reconcile(clock.now() + timedelta(seconds=29))  # too early to retry
+    assert recorder.calls.count(("generate_documents", "convocatoria", "start")) == 1
+    engine.reconcile(clock.now() + timedelta(seconds=30))  # second failure: backoff doubles
+    with db.session() as s:
+        row = s.get(ActionRun, bad.id)
+    assert row.status == "failed" and row.attempts == 2
+    assert row.next_attempt_at == clock.now() + timedelta(seconds=90)
+    engine.reconcile(clock.now() + timedelta(seconds=90))
+    with db.session() as s:
+        statuses = Counter(r.status for r in s.exec(select(ActionRun)))
+    assert statuses == Counter({"succeeded": 4})
+    assert recorder.calls[-1] == ("publish", "convocatoria", "start")
+
+
+def test_unregistered_action_fails_visibly_in_spanish(db: Database) -> None:
+    seed(db)
+    Engine(db, ActionRegistry()).reconcile(utc("2021-11-01T06:00:00Z"))
+    with db.session() as s:
+        run = s.exec(select(ActionRun).where(ActionRun.position == 0)).one()
+    assert run.status == "failed"
+    assert "la acción «generate_documents» no está registrada" in run.error
+
+
+# -- two engines racing ---------------------------------------------------------------------------------------
+
+
+def _racer(url: str, log_path: str, instants: list[str], barrier, name: str) -> None:
+    db = Database(url)
+
+    def act(ctx: ActionContext) -> dict:
+        # O_APPEND writes of one short line are atomic: the log shows every execution by either engine.
+        fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        try:
+            os.write(fd, f"{ctx.idempotency_key}\n".encode())
+        finally:
+            os.close(fd)
+        return {}
+
+    reg = ActionRegistry()
+    for action in ACTIONS:
+        reg.register(action, act)
+    engine = Engine(db, reg, instance_id=name)
+    for instant in instants:
+        barrier.wait(timeout=60)
+        engine.reconcile(utc(instant))
+    db.dispose()
+
+
+@pytest.mark.slow
+def test_two_engines_racing_fire_every_action_exactly_once(db: Database, database_url: str, tmp_path: Path) -> None:
+    seed(db)
+    instants = sorted({i for _, _, i in DURANGO_TRANSITIONS})
+    log_path = tmp_path / "actions.log"
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    procs = [
+        ctx.Process(target=_racer, args=(database_url, str(log_path), instants, barrier, name))
+        for name in ("motor-a", "motor-b")
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+        assert p.exitcode == 0
+    fired = transitions(db)
+    assert sorted(as_rows(fired)) == sorted(DURANGO_TRANSITIONS)
+    executions = Counter(log_path.read_text().split())
+    assert len(executions) == 10
+    assert set(executions.values()) == {1}, executions
+    with db.session() as s:
+        assert {r.status for r in s.exec(select(ActionRun))} == {"succeeded"}
+
+
+def test_scheduler_replans_when_a_fixed_clock_moves(db: Database) -> None:
+    seed(db)
+    clock = FixedClock(utc("2021-10-31T00:00:00Z"))
+    engine = Engine(db, Recorder().registry())
+    sched = EngineScheduler(engine, clock, poll_seconds=60)
+    sched.start()
+    try:
+        assert transitions(db) == []
+        assert sched.next_wake == utc("2021-11-01T06:00:00Z")
+        clock.set(utc("2021-11-01T06:00:00Z"))
+        deadline = time.monotonic() + 10
+        while len(transitions(db)) < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert as_rows(transitions(db)) == DURANGO_TRANSITIONS[:1]
+    finally:
+        sched.shutdown()

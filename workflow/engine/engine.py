@@ -1,0 +1,284 @@
+"""Reconcile the database with the calendars: fire every due phase edge exactly once, in calendar order, and run
+its actions, retrying failures with backoff without blocking unrelated edges.
+
+Exactly once across processes: a transition row is unique per (process, phase, edge), so of several engines that
+race for an edge one insert wins; each action run is claimed with a conditional update and a lease, so only one
+engine runs it at a time, and one that died mid-action is retried when its lease expires.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from convoca.db import Database
+from workflow.calendar.localtime import format_local
+from workflow.records import ActionRun, Transition
+
+from .boundaries import Boundary, boundaries
+from .registry import ActionContext, ActionRegistry
+from .store import ActiveCalendar, CalendarStore
+
+log = logging.getLogger("convoca.engine")
+
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class FiredTransition:
+    process_id: str
+    phase_id: str
+    edge: str
+    scheduled_at: datetime
+    fired_at: datetime
+    late: bool
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    process_id: str
+    phase_id: str
+    edge: str
+    action: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Report:
+    fired: list[FiredTransition] = field(default_factory=list)
+    actions: list[ActionResult] = field(default_factory=list)
+
+
+def fired_edges(db: Database, process_id: str) -> dict[tuple[str, str], Transition]:
+    """The transitions recorded for a process, by (phase id, edge)."""
+    with db.session() as s:
+        rows = s.exec(select(Transition).where(Transition.process_id == process_id))
+        return {(t.phase_id, t.edge): t for t in rows}
+
+
+class Engine:
+    def __init__(
+        self,
+        db: Database,
+        registry: ActionRegistry,
+        *,
+        store: CalendarStore | None = None,
+        late_tolerance: timedelta = timedelta(seconds=60),
+        lease: timedelta = timedelta(minutes=10),
+        rate: float = 1.0,
+        instance_id: str | None = None,
+    ) -> None:
+        self.db = db
+        self.registry = registry
+        self.store = store or CalendarStore(db)
+        # Tolerances are real durations; under an accelerated clock they stretch by its rate in clock time.
+        self.scale = max(rate, 1.0)
+        self.late_tolerance = late_tolerance * self.scale
+        self.lease = lease * self.scale
+        self.instance_id = instance_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+    # -- firing -----------------------------------------------------------------------------------------------
+
+    def reconcile(self, now: datetime) -> Report:
+        report = Report()
+        for pid in self.store.process_ids():
+            active = self.store.active(pid)
+            done = fired_edges(self.db, pid)
+            for b in boundaries(active.calendar):
+                if b.instant > now:
+                    break
+                if b.key not in done:
+                    fired = self._fire(active, b, now)
+                    if fired is not None:
+                        report.fired.append(fired)
+        self._run_due_actions(now, report)
+        return report
+
+    def _fire(self, active: ActiveCalendar, b: Boundary, now: datetime) -> FiredTransition | None:
+        pid = active.calendar.process.id
+        late = now - b.instant > self.late_tolerance
+        with self.db.session() as s:
+            t = Transition(
+                process_id=pid,
+                phase_id=b.phase.id,
+                edge=b.edge,
+                scheduled_at=b.instant,
+                fired_at=now,
+                late=late,
+                calendar_version=active.version.number,
+                fired_by=self.instance_id,
+            )
+            s.add(t)
+            try:
+                s.flush()
+                for pos, call in enumerate(b.actions):
+                    s.add(
+                        ActionRun(
+                            transition_id=t.id,
+                            position=pos,
+                            action=call.action,
+                            params=json.dumps(call.params, ensure_ascii=False, sort_keys=True, default=str),
+                        )
+                    )
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                return None  # another engine fired this edge first
+        tz = active.calendar.tz
+        log.info(
+            "%s: %s «%s» (%s)%s",
+            pid,
+            "inicia" if b.edge == "start" else "concluye",
+            b.phase.id,
+            format_local(b.instant, tz, is_end=b.edge == "end"),
+            f", con retraso: disparada {format_local(now, tz)}" if late else "",
+        )
+        return FiredTransition(pid, b.phase.id, b.edge, b.instant, now, late)
+
+    # -- actions ----------------------------------------------------------------------------------------------
+
+    def _runnable(self, now: datetime):
+        return or_(
+            ActionRun.status == "pending",
+            and_(ActionRun.status == "failed", ActionRun.next_attempt_at <= now),
+            and_(ActionRun.status == "running", ActionRun.lease_until <= now),
+        )
+
+    def _run_due_actions(self, now: datetime, report: Report) -> None:
+        with self.db.session() as s:
+            rows = s.exec(
+                select(ActionRun, Transition)
+                .join(Transition, col(ActionRun.transition_id) == Transition.id)
+                .where(self._runnable(now))
+                .order_by(Transition.scheduled_at, Transition.id, ActionRun.position)
+            ).all()
+        blocked: set[int] = set()
+        for run, t in rows:
+            if t.id in blocked or not self._predecessors_done(run):
+                blocked.add(t.id)  # actions of one edge run in order: a failure holds the rest of that edge
+                continue
+            if not self._claim(run, now):
+                blocked.add(t.id)
+                continue
+            result = self._execute(run, t, now)
+            report.actions.append(result)
+            if not result.ok:
+                blocked.add(t.id)
+
+    def _predecessors_done(self, run: ActionRun) -> bool:
+        with self.db.session() as s:
+            pending = s.exec(
+                select(ActionRun.id).where(
+                    ActionRun.transition_id == run.transition_id,
+                    ActionRun.position < run.position,
+                    ActionRun.status != "succeeded",
+                )
+            ).first()
+        return pending is None
+
+    def _claim(self, run: ActionRun, now: datetime) -> bool:
+        with self.db.session() as s:
+            result = s.exec(
+                update(ActionRun)
+                .where(col(ActionRun.id) == run.id, self._runnable(now))
+                .values(
+                    status="running",
+                    claimed_by=self.instance_id,
+                    lease_until=now + self.lease,
+                    attempts=ActionRun.attempts + 1,
+                    started_at=now,
+                )
+            )
+            s.commit()
+            return result.rowcount == 1
+
+    def _execute(self, run: ActionRun, t: Transition, now: datetime) -> ActionResult:
+        active = self.store.active(t.process_id)
+        cal = active.calendar
+        fn = self.registry.get(run.action)
+        outcome: dict | None = None
+        error: str | None = None
+        try:
+            if fn is None:
+                raise LookupError(
+                    f"la acción «{run.action}» no está registrada en este proceso de convoca "
+                    f"(registradas: {', '.join(self.registry.names()) or 'ninguna'})"
+                )
+            try:
+                phase = cal.phase(t.phase_id)
+            except KeyError:
+                raise LookupError(f"la fase «{t.phase_id}» ya no existe en el calendario vigente") from None
+            ctx = ActionContext(
+                process_id=t.process_id,
+                calendar=cal,
+                calendar_version=active.version.number,
+                phase=phase,
+                edge=t.edge,
+                scheduled_at=t.scheduled_at,
+                now=now,
+                params=json.loads(run.params),
+                idempotency_key=f"{t.process_id}:{t.phase_id}:{t.edge}:{run.position}:{run.action}",
+            )
+            outcome = fn(ctx) or {}
+        except Exception as exc:  # an action's failure is recorded and retried; it must not stop the engine
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("%s: la acción %s de «%s» falló: %s", t.process_id, run.action, t.phase_id, error)
+            log.debug("".join(traceback.format_exception(exc)))
+        with self.db.session() as s:
+            row = s.get(ActionRun, run.id)
+            assert row is not None
+            if error is None:
+                row.status, row.outcome, row.error = "succeeded", json.dumps(outcome, default=str), None
+                row.finished_at, row.lease_until, row.next_attempt_at = now, None, None
+            else:
+                delay = min(BACKOFF_BASE * 2 ** max(row.attempts - 1, 0), BACKOFF_MAX)
+                row.status, row.error, row.lease_until = "failed", error, None
+                row.next_attempt_at = now + delay * self.scale
+            s.add(row)
+            s.commit()
+        if error is None:
+            log.info("%s: acción %s de «%s» completada", t.process_id, run.action, t.phase_id)
+        return ActionResult(t.process_id, t.phase_id, t.edge, run.action, error is None, error or json.dumps(outcome))
+
+    # -- planning ---------------------------------------------------------------------------------------------
+
+    def next_wake(self, now: datetime) -> datetime | None:
+        """The next instant at which reconcile has something to do: a future edge, a retry, an expiring lease."""
+        candidates: list[datetime] = []
+        for pid in self.store.process_ids():
+            active = self.store.active(pid)
+            done = fired_edges(self.db, pid)
+            for b in boundaries(active.calendar):
+                if b.key not in done:
+                    candidates.append(max(b.instant, now))
+                    break
+        with self.db.session() as s:
+            runs = s.exec(
+                select(ActionRun)
+                .where(ActionRun.status != "succeeded")
+                .order_by(ActionRun.transition_id, ActionRun.position)
+            ).all()
+        seen: set[int] = set()
+        for run in runs:
+            if run.transition_id in seen:
+                continue  # only the first unfinished action of an edge can be next
+            seen.add(run.transition_id)
+            if run.status == "pending":
+                candidates.append(now)
+            elif run.status == "failed" and run.next_attempt_at is not None:
+                candidates.append(max(run.next_attempt_at, now))
+            elif run.lease_until is not None:
+                candidates.append(max(run.lease_until, now))
+        return min(candidates, default=None)

@@ -1,0 +1,94 @@
+"""APScheduler 3 as the engine's alarm clock: one job, with a stable id, at the next instant that needs work.
+
+The truth lives in the database; the scheduler only decides when to call ``Engine.reconcile``. Its job never
+expires (unlimited misfire grace) and coalesces, and the engine reconciles at start-up, so downtime is caught up in
+order. A light poll notices amendments stored by other processes and re-plans.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from workflow.clock import Clock
+
+from .engine import Engine, Report
+
+log = logging.getLogger("convoca.engine")
+
+WAKE_JOB = "convoca-next-boundary"
+POLL_JOB = "convoca-amendment-poll"
+
+
+class EngineScheduler:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        poll_seconds: float = 5.0,
+        on_report: Callable[[Report], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.on_report = on_report
+        self._lock = threading.Lock()
+        self._signature: tuple = ()
+        self.next_wake: datetime | None = None
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+        )
+
+    def start(self) -> None:
+        self.scheduler.start()
+        subscribe = getattr(self.clock, "subscribe", None)
+        if subscribe is not None:
+            subscribe(self.wake)
+        self.scheduler.add_job(self._poll, "interval", seconds=self.poll_seconds, id=POLL_JOB, replace_existing=True)
+        self.wake()  # reconcile at start-up: catch up whatever passed while we were down
+
+    def shutdown(self) -> None:
+        self.scheduler.shutdown(wait=True)
+
+    def _versions(self) -> tuple:
+        return tuple((p.id, p.active_version) for p in self.engine.store.processes())
+
+    def _poll(self) -> None:
+        if self._versions() != self._signature:
+            self.wake()
+
+    def wake(self) -> None:
+        """Reconcile now, then set the alarm for the next instant that needs work. Safe to call at any time."""
+        with self._lock:
+            self._signature = self._versions()
+            now = self.clock.now()
+            try:
+                report = self.engine.reconcile(now)
+            except Exception:  # the database may be briefly unreachable: the next poll tries again; never die
+                log.exception("la conciliación falló; se reintentará")
+                self._signature = ()
+                return
+            if self.on_report is not None and (report.fired or report.actions):
+                self.on_report(report)
+            self.next_wake = self.engine.next_wake(self.clock.now())
+            if self.next_wake is None:
+                self._remove_alarm()
+                return
+            real = self.clock.to_real(self.next_wake)
+            if real is None:
+                self._remove_alarm()
+            else:
+                self._alarm(real)
+
+    def _alarm(self, real: datetime) -> None:
+        self.scheduler.add_job(self.wake, "date", run_date=real, id=WAKE_JOB, replace_existing=True)
+
+    def _remove_alarm(self) -> None:
+        if self.scheduler.get_job(WAKE_JOB) is not None:
+            self.scheduler.remove_job(WAKE_JOB)

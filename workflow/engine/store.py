@@ -1,0 +1,146 @@
+"""Calendar versions in the database: the first load of a process, amendments, and the version in force."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path as FsPath
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from convoca.db import Database
+from workflow.calendar.loader import CalendarError, LoadedCalendar, parse_calendar
+from workflow.calendar.source import Problem, read_yaml
+from workflow.records import CalendarVersion, ProcessRecord
+
+from .amendments import amendment_problems
+
+
+class UnknownProcess(LookupError):
+    def __init__(self, process_id: str) -> None:
+        super().__init__(f"el proceso «{process_id}» no existe")
+        self.process_id = process_id
+
+
+@dataclass(frozen=True)
+class ActiveCalendar:
+    version: CalendarVersion
+    loaded: LoadedCalendar
+
+    @property
+    def calendar(self):
+        return self.loaded.calendar
+
+
+class CalendarStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._parsed: dict[str, LoadedCalendar] = {}  # by sha256: versions never change once stored
+
+    def _parse(self, version: CalendarVersion) -> LoadedCalendar:
+        loaded = self._parsed.get(version.sha256)
+        if loaded is None:
+            loaded = parse_calendar(version.text, f"{version.process_id}@v{version.number}")
+            self._parsed[version.sha256] = loaded
+        return loaded
+
+    def process_ids(self) -> list[str]:
+        with self.db.session() as s:
+            return list(s.exec(select(ProcessRecord.id).order_by(ProcessRecord.id)))
+
+    def processes(self) -> list[ProcessRecord]:
+        with self.db.session() as s:
+            return list(s.exec(select(ProcessRecord).order_by(ProcessRecord.id)))
+
+    def active(self, process_id: str) -> ActiveCalendar:
+        with self.db.session() as s:
+            proc = s.get(ProcessRecord, process_id)
+            if proc is None:
+                raise UnknownProcess(process_id)
+            version = s.exec(
+                select(CalendarVersion).where(
+                    CalendarVersion.process_id == process_id, CalendarVersion.number == proc.active_version
+                )
+            ).one()
+        return ActiveCalendar(version, self._parse(version))
+
+    def history(self, process_id: str) -> list[tuple[CalendarVersion, LoadedCalendar]]:
+        with self.db.session() as s:
+            if s.get(ProcessRecord, process_id) is None:
+                raise UnknownProcess(process_id)
+            versions = s.exec(
+                select(CalendarVersion).where(CalendarVersion.process_id == process_id).order_by(CalendarVersion.number)
+            ).all()
+        return [(v, self._parse(v)) for v in versions]
+
+    def apply(self, text: str, *, file: str, author: str, reason: str, now: datetime) -> CalendarVersion:
+        """Validate ``text`` and store it as the version in force. Raises ``CalendarError`` (nothing stored) if it
+        is invalid or changes the past. Applying the text already in force stores nothing and returns it."""
+        if not reason.strip():
+            raise CalendarError(
+                [Problem(file, 1, 1, "indique el motivo del cambio (p. ej. el acuerdo que lo aprueba)")]
+            )
+        loaded = parse_calendar(text, file)
+        cal = loaded.calendar
+        with self.db.session() as s:
+            proc = s.get(ProcessRecord, cal.process.id)
+            if proc is None:
+                proc = ProcessRecord(
+                    id=cal.process.id,
+                    name=cal.process.name,
+                    timezone=cal.process.timezone,
+                    active_version=0,
+                    created_at=now,
+                )
+                s.add(proc)
+                s.flush()  # the version row refers to it
+                number = 1
+            else:
+                current = s.exec(
+                    select(CalendarVersion).where(
+                        CalendarVersion.process_id == proc.id, CalendarVersion.number == proc.active_version
+                    )
+                ).one()
+                if current.sha256 == loaded.sha256:
+                    return current
+                problems = amendment_problems(self._parse(current).calendar, cal, now)
+                if problems:
+                    _, source, _ = read_yaml(text, file)
+                    raise CalendarError([source.problem(path, message) for path, message in problems])
+                number = proc.active_version + 1
+            version = CalendarVersion(
+                process_id=proc.id,
+                number=number,
+                text=text,
+                sha256=loaded.sha256,
+                author=author,
+                reason=reason.strip(),
+                created_at=now,
+            )
+            s.add(version)
+            proc.active_version = number
+            proc.name, proc.timezone = cal.process.name, cal.process.timezone
+            try:
+                s.commit()
+            except IntegrityError:
+                raise CalendarError(
+                    [Problem(file, 1, 1, "otro cambio del calendario se aplicó al mismo tiempo; vuelva a intentarlo")]
+                ) from None
+        self._parsed[loaded.sha256] = loaded
+        return version
+
+    def seed(self, directory: FsPath, now: datetime) -> list[CalendarVersion]:
+        """Store each calendar file of ``directory`` whose process is not in the database yet (version 1).
+        Later edits to a file take effect only through ``apply``, with a reason."""
+        known = set(self.process_ids())
+        created = []
+        for path in sorted(directory.glob("*.yaml")):
+            text = path.read_text(encoding="utf-8")
+            loaded = parse_calendar(text, str(path))
+            if loaded.calendar.process.id in known:
+                continue
+            created.append(
+                self.apply(text, file=str(path), author="convoca", reason=f"carga inicial de {path.name}", now=now)
+            )
+        return created
