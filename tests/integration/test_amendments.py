@@ -117,7 +117,7 @@ def test_editing_a_future_phase_is_accepted_and_removing_a_started_one_is_not(st
 def test_a_new_phase_cannot_start_in_the_past(store: CalendarStore) -> None:
     extra = "\n  - id: foro\n    name: Foro informativo\n    kind: otra\n    start: 2022-01-01\n    end: 2022-01-20\n"
     with pytest.raises(CalendarError) as exc:
-        store.apply(TEXT + extra, file="d.yaml", author="s", reason="r", now=utc("2022-01-10T00:00:00Z"))
+        store.apply(amended("\n\n# Textos propios", extra + "\n# Textos propios"), file="d.yaml", author="s", reason="r", now=utc("2022-01-10T00:00:00Z"))
     assert "«foro» empezaría el 2022-01-01 00:00 CST, que ya pasó" in exc.value.problems[0].message
 
 
@@ -285,3 +285,23 @@ def test_show_with_a_database_reports_fired_edges(sqlite_url: str) -> None:
     assert row.split()[-3:] == ["sí,", "tarde", "no"]
     unknown = runner.invoke(main, ["calendar", "show", "otro-proceso", "--database", sqlite_url])
     assert unknown.exit_code == 1 and "el proceso «otro-proceso» no existe" in unknown.output
+
+
+def test_amendment_runs_its_registered_actions_once(db: Database, store: CalendarStore) -> None:
+    calls: list[tuple[int, str, object]] = []
+    registry = ActionRegistry()
+    registry.register(
+        "refresh", lambda ctx: calls.append((ctx.calendar_version, ctx.edge, ctx.phase)) or {}, on_amendment=True
+    )
+    engine = Engine(db, registry)
+    now = utc("2022-02-09T18:00:00Z")
+    engine.reconcile(now)
+    assert calls == []  # the first version is no amendment
+    store.apply(extend_gubernatura(), file="d.yaml", author="s", reason="IEPC/CG010/2022", now=now)
+    later = now + timedelta(minutes=5)
+    assert engine.next_wake(later) == later
+    report = engine.reconcile(later)
+    assert [(f.phase_id, f.edge) for f in report.fired] == [("calendario-v2", "amend")]
+    assert calls == [(2, "amend", None)]
+    engine.reconcile(later + timedelta(minutes=5))
+    assert calls == [(2, "amend", None)]

@@ -27,6 +27,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .document_texts import DocumentTexts
 from .localtime import LocalMoment, end_instant, start_instant, validate_timezone
 
 Slug = Annotated[
@@ -334,6 +335,9 @@ class Calendar(Strict):
     territory: Territory
     cargos: list[Cargo] = Field(min_length=1)
     phases: list[Phase] = Field(min_length=1)
+    documents: DocumentTexts = Field(
+        default_factory=DocumentTexts, description="Textos de los documentos oficiales propios de la entidad."
+    )
 
     @property
     def tz(self) -> ZoneInfo:

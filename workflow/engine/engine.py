@@ -23,9 +23,10 @@ from sqlmodel import col, select
 
 from convoca.db import Database
 from workflow.calendar.localtime import format_local
+from workflow.calendar.model import ActionCall
 from workflow.records import ActionRun, Transition
 
-from .boundaries import Boundary, boundaries
+from .boundaries import boundaries
 from .registry import ActionContext, ActionRegistry
 from .store import ActiveCalendar, CalendarStore
 
@@ -59,6 +60,15 @@ class ActionResult:
 class Report:
     fired: list[FiredTransition] = field(default_factory=list)
     actions: list[ActionResult] = field(default_factory=list)
+
+
+AMEND = "amend"
+
+
+def amendment_key(active: ActiveCalendar) -> tuple[str, str] | None:
+    """The transition key of the amendment that made the version in force (none for a first version)."""
+    number = active.version.number
+    return None if number <= 1 else (f"calendario-v{number}", AMEND)
 
 
 def fired_edges(db: Database, process_id: str) -> dict[tuple[str, str], Transition]:
@@ -96,25 +106,38 @@ class Engine:
         for pid in self.store.process_ids():
             active = self.store.active(pid)
             done = fired_edges(self.db, pid)
-            for b in boundaries(active.calendar):
-                if b.instant > now:
-                    break
-                if b.key not in done:
-                    fired = self._fire(active, b, now)
+            due = [(b.key, b.instant, b.actions) for b in boundaries(active.calendar) if b.instant <= now]
+            amendment = amendment_key(active)
+            if amendment is not None and active.version.created_at <= now:
+                # An amendment is an event of its own, before the edges it may have moved: the packages that
+                # registered for it (e.g. documents to regenerate) run once per version.
+                calls = [ActionCall.model_construct(action=n, params={}) for n in self.registry.amendment_actions()]
+                due.insert(0, (amendment, active.version.created_at, calls))
+            for key, instant, actions in due:
+                if key not in done:
+                    fired = self._fire(active, key, instant, actions, now)
                     if fired is not None:
                         report.fired.append(fired)
         self._run_due_actions(now, report)
         return report
 
-    def _fire(self, active: ActiveCalendar, b: Boundary, now: datetime) -> FiredTransition | None:
+    def _fire(
+        self,
+        active: ActiveCalendar,
+        key: tuple[str, str],
+        instant: datetime,
+        actions: list[ActionCall],
+        now: datetime,
+    ) -> FiredTransition | None:
         pid = active.calendar.process.id
-        late = now - b.instant > self.late_tolerance
+        phase_id, edge = key
+        late = now - instant > self.late_tolerance
         with self.db.session() as s:
             t = Transition(
                 process_id=pid,
-                phase_id=b.phase.id,
-                edge=b.edge,
-                scheduled_at=b.instant,
+                phase_id=phase_id,
+                edge=edge,
+                scheduled_at=instant,
                 fired_at=now,
                 late=late,
                 calendar_version=active.version.number,
@@ -123,7 +146,7 @@ class Engine:
             s.add(t)
             try:
                 s.flush()
-                for pos, call in enumerate(b.actions):
+                for pos, call in enumerate(actions):
                     s.add(
                         ActionRun(
                             transition_id=t.id,
@@ -137,15 +160,16 @@ class Engine:
                 s.rollback()
                 return None  # another engine fired this edge first
         tz = active.calendar.tz
+        what = {"start": "inicia", "end": "concluye", AMEND: "entra en vigor"}[edge]
         log.info(
             "%s: %s «%s» (%s)%s",
             pid,
-            "inicia" if b.edge == "start" else "concluye",
-            b.phase.id,
-            format_local(b.instant, tz, is_end=b.edge == "end"),
+            what,
+            phase_id,
+            format_local(instant, tz, is_end=edge == "end"),
             f", con retraso: disparada {format_local(now, tz)}" if late else "",
         )
-        return FiredTransition(pid, b.phase.id, b.edge, b.instant, now, late)
+        return FiredTransition(pid, phase_id, edge, instant, now, late)
 
     # -- actions ----------------------------------------------------------------------------------------------
 
@@ -216,10 +240,12 @@ class Engine:
                     f"la acción «{run.action}» no está registrada en este proceso de convoca "
                     f"(registradas: {', '.join(self.registry.names()) or 'ninguna'})"
                 )
-            try:
-                phase = cal.phase(t.phase_id)
-            except KeyError:
-                raise LookupError(f"la fase «{t.phase_id}» ya no existe en el calendario vigente") from None
+            phase = None
+            if t.edge != AMEND:
+                try:
+                    phase = cal.phase(t.phase_id)
+                except KeyError:
+                    raise LookupError(f"la fase «{t.phase_id}» ya no existe en el calendario vigente") from None
             ctx = ActionContext(
                 process_id=t.process_id,
                 calendar=cal,
@@ -260,6 +286,9 @@ class Engine:
         for pid in self.store.process_ids():
             active = self.store.active(pid)
             done = fired_edges(self.db, pid)
+            amendment = amendment_key(active)
+            if amendment is not None and amendment not in done:
+                candidates.append(max(active.version.created_at, now))
             for b in boundaries(active.calendar):
                 if b.key not in done:
                     candidates.append(max(b.instant, now))
