@@ -1,0 +1,260 @@
+"""Official documents: the PDFs are read back and checked for content, archival format and reproducibility."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pikepdf
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from convoca.blobs import BlobStore
+from convoca.cli import main
+from convoca.db import Database
+from workflow.calendar.loader import LoadedCalendar, load_calendar
+from workflow.calendar.quotas import quotas
+from workflow.calendar.timeline import timeline
+from workflow.documents import spanish as es
+from workflow.documents.actions import register_document_actions
+from workflow.documents.render import DocumentRenderer, RenderedDocument
+from workflow.documents.service import DocumentService
+from workflow.engine.engine import Engine
+from workflow.engine.registry import ActionRegistry
+from workflow.engine.store import CalendarStore
+
+ROOT = Path(__file__).resolve().parents[2]
+DURANGO = ROOT / "calendars" / "durango-2021-2022.yaml"
+CREATED = datetime(2021, 8, 25, 5, tzinfo=UTC)
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def text_of(pdf: bytes) -> str:
+    """All the text, with whitespace folded and hyphenation undone (lines wrap anywhere in a PDF)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    text = re.sub(r"\s+", " ", " ".join(page.extract_text() or "" for page in reader.pages))
+    return re.sub(r"(\w)[-\u2010] (\w)", r"\1\2", text)
+
+
+def pages_of(pdf: bytes) -> list[str]:
+    return [re.sub(r"\s+", " ", p.extract_text() or "") for p in PdfReader(io.BytesIO(pdf)).pages]
+
+
+@pytest.fixture(scope="module")
+def loaded() -> LoadedCalendar:
+    return load_calendar(DURANGO)
+
+
+@pytest.fixture(scope="module")
+def rendered(loaded: LoadedCalendar) -> dict[str, RenderedDocument]:
+    renderer = DocumentRenderer(DURANGO.parent)
+    return {
+        kind: renderer.render(
+            loaded.calendar, kind, calendar_text=loaded.text, created=CREATED, document_version=1, calendar_version=1
+        )
+        for kind in ("convocatoria", "protocolo")
+    }
+
+
+@pytest.mark.parametrize("kind", ["convocatoria", "protocolo"])
+def test_capture_windows_are_written_in_words_with_local_times_and_zone(
+    rendered: dict[str, RenderedDocument], loaded: LoadedCalendar, kind: str
+) -> None:
+    text = text_of(rendered[kind].pdf)
+    cal = loaded.calendar
+    for r in timeline(cal):
+        if r.phase.kind.value == "captacion_apoyo":
+            assert es.window_words(r.start, r.end, cal.tz) in text, r.phase.id
+    assert "de las 00:00 horas del dos de enero a las 24:00 horas del diez de febrero de dos mil veintidós" in text
+    assert "de las 00:00 horas del doce de enero a las 24:00 horas del diez de febrero de dos mil veintidós" in text
+    assert "hora estándar central, UTC−06:00" in text
+
+
+def test_convocatoria_quota_table_has_every_municipio_with_its_quota(
+    rendered: dict[str, RenderedDocument], loaded: LoadedCalendar
+) -> None:
+    text = text_of(rendered["convocatoria"].pdf)
+    cal = loaded.calendar
+    rows = quotas(cal, cal.cargo("ayuntamiento"))
+    assert len(rows) == 39
+    for q in rows:
+        # name, Lista Nominal and required support, in that order, within one table row
+        pattern = (
+            re.escape(q.demarcacion.name)
+            + r"\s+"
+            + re.escape(es.number(q.base_count))
+            + r"\s+"
+            + re.escape(es.number(q.required))
+        )
+        assert re.search(pattern, text), q.demarcacion.name
+    assert re.search(r"Durango\s+496,699\s+4,967", text)
+    assert "13,386" in text  # the state's quota: ⌈1 % × 1,338,589⌉
+    # The dispersion rules in words.
+    assert "al menos veinte (20) municipios" in text
+    assert "al menos la mitad de las secciones electorales" in text
+
+
+def test_convocatoria_is_dated_placed_and_signed(rendered: dict[str, RenderedDocument]) -> None:
+    text = text_of(rendered["convocatoria"].pdf)
+    assert "Victoria de Durango, Durango" in text
+    assert "primero de noviembre de dos mil veintiuno" in text
+    for name in ("Roberto Herrera Hernández", "Karen Flores Maciel"):
+        assert name in text
+    assert "Consejero Presidente" in text and "Secretaria Ejecutiva" in text
+
+
+@pytest.mark.parametrize("kind", ["convocatoria", "protocolo"])
+def test_every_page_is_numbered_and_stamped(rendered: dict[str, RenderedDocument], kind: str) -> None:
+    pages = pages_of(rendered[kind].pdf)
+    assert len(pages) > 1
+    for i, page in enumerate(pages, start=1):
+        assert f"Página {i} de {len(pages)}" in page
+        assert rendered[kind].fingerprint[:12] in page
+    assert "Instituto Electoral y de Participación Ciudadana del Estado de Durango" in pages[-1]
+
+
+def test_protocolo_lists_the_mesa_de_control_criteria(rendered: dict[str, RenderedDocument]) -> None:
+    text = text_of(rendered["protocolo"].pdf).lower()
+    for criterion in ("fotocopia", "credencial simulada", "blanco y negro", "ilegible", "firma"):
+        assert criterion in text, criterion
+    assert "veinticuatro horas" in text  # the late-upload grace of the capture windows
+    assert "las 24:00 horas del once de febrero de dos mil veintidós" in text  # upload deadline with the grace
+
+
+@pytest.mark.parametrize("kind", ["convocatoria", "protocolo"])
+def test_pdfa_identification_language_and_embedded_calendar(
+    rendered: dict[str, RenderedDocument], loaded: LoadedCalendar, kind: str
+) -> None:
+    with pikepdf.open(io.BytesIO(rendered[kind].pdf)) as pdf:
+        meta = pdf.open_metadata(set_pikepdf_as_editor=False)
+        assert meta.get("pdfaid:part") == "3" and meta.get("pdfaid:conformance") == "B"
+        assert meta.get("dc:title") == rendered[kind].title
+        assert str(pdf.Root.Lang) == "es-MX"
+        assert pdf.Root.MarkInfo.Marked  # tagged for accessibility
+        assert str(pdf.docinfo["/CreationDate"]) == "D:20210825050000Z"
+        (name,) = pdf.attachments.keys()
+        assert name == "calendario-durango-2021-2022-v1.yaml"
+        attached = pdf.attachments[name].get_file()
+        assert attached.read_bytes().decode() == loaded.text
+        assert str(pdf.attachments[name].obj.AFRelationship) == "/Source"
+
+
+def test_same_calendar_and_templates_give_byte_identical_pdfs(
+    rendered: dict[str, RenderedDocument], loaded: LoadedCalendar
+) -> None:
+    again = DocumentRenderer(DURANGO.parent).render(
+        loaded.calendar,
+        "convocatoria",
+        calendar_text=loaded.text,
+        created=CREATED,
+        document_version=1,
+        calendar_version=1,
+    )
+    assert again.sha256 == rendered["convocatoria"].sha256
+
+
+def test_the_other_shape_of_calendar_renders(synthetic_path: Path) -> None:
+    loaded = load_calendar(synthetic_path)
+    doc = DocumentRenderer(synthetic_path.parent).render(
+        loaded.calendar, "convocatoria", calendar_text=loaded.text, created=CREATED
+    )
+    text = text_of(doc.pdf)
+    assert "19,562" in text  # ⌈1.5 % × 1,304,100⌉ of the Padrón
+    assert "Padrón Electoral" in text
+
+
+# -- versions in the database -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def service(db: Database, tmp_path: Path) -> DocumentService:
+    store = CalendarStore(db)
+    store.apply(
+        DURANGO.read_text(), file="d.yaml", author="s", reason="IEPC/CG121/2021", now=utc("2021-08-25T17:00:00Z")
+    )
+    return DocumentService(db, store, BlobStore(tmp_path / "files"), DocumentRenderer(DURANGO.parent))
+
+
+@pytest.mark.slow
+def test_generation_versions_and_amendments(service: DocumentService) -> None:
+    pid = "durango-2021-2022"
+    now = utc("2021-11-01T06:00:00Z")
+    first, created = service.generate(pid, "convocatoria", now, publish=True)
+    assert created and first.number == 1 and first.published_at == now
+    assert service.pdf(first)[:5] == b"%PDF-"
+    assert service.generate(pid, "convocatoria", now)[1] is False  # nothing changed: same version
+    text = DURANGO.read_text()
+    # An amendment that changes nothing the documents show (an action) makes no new version.
+    quiet = text.replace("    kind: jornada_electoral\n", "    kind: jornada_electoral\n    on_end: [publish]\n")
+    service.calendars.apply(quiet, file="d.yaml", author="s", reason="IEPC/CG001/2022", now=utc("2021-12-01T00:00:00Z"))
+    assert service.refresh(pid, utc("2021-12-01T00:01:00Z")) == []
+    # One that moves a capture end produces a new, published version whose text shows the new date.
+    moved = quiet.replace(
+        "    end: 2022-02-10\n    late_upload_grace_hours: 24   # [no confirmada] en 2018",
+        "    end: 2022-02-12\n    late_upload_grace_hours: 24   # [no confirmada] en 2018",
+    ).replace("    start: 2022-02-11   # [no confirmada]\n", "    start: 2022-02-13\n")
+    service.calendars.apply(moved, file="d.yaml", author="s", reason="IEPC/CG010/2022", now=utc("2022-01-20T00:00:00Z"))
+    (second,) = service.refresh(pid, utc("2022-01-20T00:01:00Z"))
+    assert (second.kind, second.number, second.calendar_version) == ("convocatoria", 2, 3)
+    assert second.published_at is not None
+    new_text = text_of(service.pdf(second))
+    assert "a las 24:00 horas del doce de febrero de dos mil veintidós" in new_text
+    assert "Versión 2" in new_text
+    assert service.latest(pid, "convocatoria").number == 2
+    assert [v.number for v in service.versions(pid)] == [1, 2]
+
+
+@pytest.mark.slow
+def test_engine_generates_and_publishes_when_the_phase_starts(db: Database, service: DocumentService) -> None:
+    registry = ActionRegistry()
+    register_document_actions(registry, service)
+    engine = Engine(db, registry, store=service.calendars)
+    engine.reconcile(utc("2021-11-01T05:59:59Z"))
+    assert service.versions("durango-2021-2022") == []
+    report = engine.reconcile(utc("2021-11-01T06:00:00Z"))
+    assert [(a.action, a.ok) for a in report.actions] == [("generate_documents", True), ("publish", True)]
+    (conv,) = service.versions("durango-2021-2022", published=True)
+    assert conv.kind == "convocatoria"
+    engine.reconcile(utc("2021-11-15T06:00:00Z"))
+    assert sorted(v.kind for v in service.versions("durango-2021-2022", published=True)) == [
+        "convocatoria",
+        "protocolo",
+    ]
+
+
+def test_calendar_templates_override_falls_back_to_shipped(tmp_path: Path) -> None:
+    own = tmp_path / "plantillas-ople"
+    own.mkdir()
+    (own / "convocatoria.html.j2").write_text(
+        '{% extends "base.html.j2" %}{% block body %}<h1>Convocatoria propia de {{ doc.ople.acronym }}</h1>'
+        "{% endblock %}"
+    )
+    text = DURANGO.read_text().replace("documents:\n", "documents:\n  templates: plantillas-ople\n")
+    calendar_file = tmp_path / "durango.yaml"
+    calendar_file.write_text(text)
+    loaded = load_calendar(calendar_file)
+    renderer = DocumentRenderer(tmp_path)
+    own_doc = renderer.render(loaded.calendar, "convocatoria", calendar_text=text, created=CREATED)
+    assert "Convocatoria propia de IEPC" in text_of(own_doc.pdf)
+    shipped = renderer.render(loaded.calendar, "protocolo", calendar_text=text, created=CREATED)
+    assert "mesa de control" in text_of(shipped.pdf).lower()
+
+
+def test_cli_render_and_list(tmp_path: Path, sqlite_url: str) -> None:
+    runner = CliRunner()
+    out = tmp_path / "docs"
+    first = runner.invoke(main, ["documents", "render", str(DURANGO), "--doc", "convocatoria", "-o", str(out)])
+    assert first.exit_code == 0, first.output
+    pdf = out / "convocatoria-durango-2021-2022.pdf"
+    sha_line = first.output.split("sha256 ")[1].strip()
+    again = runner.invoke(main, ["documents", "render", str(DURANGO), "--doc", "convocatoria", "-o", str(out)])
+    assert again.output.split("sha256 ")[1].strip() == sha_line
+    assert "Página 1 de" in text_of(pdf.read_bytes())
+    listed = runner.invoke(main, ["documents", "list", "no-existe", "--database", sqlite_url])
+    assert listed.exit_code == 1 and "el proceso «no-existe» no existe" in listed.output

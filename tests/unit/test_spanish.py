@@ -1,0 +1,66 @@
+"""Spanish legal style: dates and numbers in words, ordinals, windows with local times and zone."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from workflow.documents import spanish as es
+
+MONTERREY = ZoneInfo("America/Monterrey")
+
+
+@pytest.mark.parametrize(
+    ("d", "words"),
+    [
+        (date(2021, 11, 1), "primero de noviembre de dos mil veintiuno"),
+        (date(2022, 2, 10), "diez de febrero de dos mil veintidós"),
+        (date(2022, 6, 5), "cinco de junio de dos mil veintidós"),
+        (date(2021, 12, 31), "treinta y uno de diciembre de dos mil veintiuno"),
+    ],
+)
+def test_date_words(d: date, words: str) -> None:
+    assert es.date_words(d) == words
+
+
+def test_date_ranges_say_the_shared_year_and_month_once() -> None:
+    assert es.date_range_words(date(2022, 1, 2), date(2022, 2, 10)) == (
+        "del dos de enero al diez de febrero de dos mil veintidós"
+    )
+    assert es.date_range_words(date(2022, 2, 15), date(2022, 2, 17)) == (
+        "del quince al diecisiete de febrero de dos mil veintidós"
+    )
+    assert es.date_range_words(date(2021, 12, 20), date(2022, 1, 5)) == (
+        "del veinte de diciembre de dos mil veintiuno al cinco de enero de dos mil veintidós"
+    )
+
+
+def test_feminine_ordinals_for_bases() -> None:
+    got = [es.ordinal_feminine(n) for n in (1, 2, 3, 7, 10, 11, 12, 20, 21)]
+    assert got == [
+        "primera",
+        "segunda",
+        "tercera",
+        "séptima",
+        "décima",
+        "décima primera",
+        "décima segunda",
+        "vigésima",
+        "vigésima primera",
+    ]
+
+
+def test_numbers_and_percentages_in_es_mx() -> None:
+    assert es.number(13079) == "13,079"
+    assert es.number(1338589) == "1,338,589"
+    assert es.percentage(Decimal("1.5")) == "1.5 %"
+
+
+def test_window_with_exclusive_midnight_end_reads_as_24_00_of_the_last_day() -> None:
+    start, end = datetime(2022, 1, 2, 6, tzinfo=UTC), datetime(2022, 2, 11, 6, tzinfo=UTC)
+    assert es.window_words(start, end, MONTERREY) == (
+        "de las 00:00 horas del dos de enero a las 24:00 horas del diez de febrero de dos mil veintidós"
+    )
+    assert es.zone_label(start, MONTERREY) == "hora estándar central, UTC−06:00"
+    assert es.zone_label(datetime(2022, 5, 1, tzinfo=UTC), MONTERREY).endswith("UTC−05:00")

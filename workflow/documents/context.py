@@ -1,0 +1,254 @@
+"""Everything a document shows, computed from the calendar: the templates only lay it out.
+
+No date, number or name is typed in a template; it comes from here. ``shown`` (all but the version stamp) is also
+the document's fingerprint: an amendment that leaves it unchanged produces no new version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from workflow.calendar.model import Base, Calendar, Cargo, Demarcacion, DispersionUnit, Phase, PhaseKind
+from workflow.calendar.quotas import quotas
+from workflow.calendar.timeline import ResolvedPhase, timeline
+
+from . import spanish as es
+
+DOCUMENT_KINDS = ("convocatoria", "protocolo")
+
+TITLES = {
+    "convocatoria": "Convocatoria a la ciudadanía interesada en postularse a una candidatura independiente",
+    "protocolo": "Protocolo para la captación y verificación del apoyo de la ciudadanía",
+}
+DEMARCACION = {
+    Demarcacion.estado: "el estado",
+    Demarcacion.distrito: "el distrito local",
+    Demarcacion.municipio: "el municipio",
+}
+DEMARCACION_OF = {  # «de» + «el» contracts: «del estado»
+    Demarcacion.estado: "del estado",
+    Demarcacion.distrito: "del distrito local",
+    Demarcacion.municipio: "del municipio",
+}
+DEMARCACION_NOUN = {  # a column heading
+    Demarcacion.estado: "Entidad",
+    Demarcacion.distrito: "Distrito local",
+    Demarcacion.municipio: "Municipio",
+}
+UNIT_PLURAL = {
+    DispersionUnit.municipio: "municipios",
+    DispersionUnit.distrito: "distritos",
+    DispersionUnit.seccion: "secciones electorales",
+}
+UNIT_FEMININE = {DispersionUnit.municipio: False, DispersionUnit.distrito: False, DispersionUnit.seccion: True}
+BASE = {Base.lista_nominal: "Lista Nominal de Electores", Base.padron: "Padrón Electoral"}
+BASE_OF = {Base.lista_nominal: "de la Lista Nominal de Electores", Base.padron: "del Padrón Electoral"}
+KIND_LABEL = {
+    PhaseKind.convocatoria: "Convocatoria",
+    PhaseKind.manifestacion_intencion: "Manifestación de intención",
+    PhaseKind.captacion_apoyo: "Captación del apoyo",
+    PhaseKind.verificacion: "Verificación",
+    PhaseKind.garantia_audiencia: "Garantía de audiencia",
+    PhaseKind.dictamen: "Dictamen",
+    PhaseKind.registro_candidaturas: "Registro de candidaturas",
+    PhaseKind.campana: "Campaña",
+    PhaseKind.jornada_electoral: "Jornada electoral",
+    PhaseKind.otra: "Otra",
+}
+
+
+@dataclass(frozen=True)
+class VersionStamp:
+    """What identifies one rendering: shown in the footer, kept out of the fingerprint."""
+
+    document_version: int | None
+    calendar_version: int | None
+    fingerprint: str
+
+
+def _count_words(n: int, feminine: bool) -> str:
+    """A count before a noun: «veintiún municipios», «veintiuna secciones», «un distrito»."""
+    w = es.words(n)
+    if w.endswith("uno"):
+        w = w[:-3] + ("una" if feminine else ("ún" if w.endswith("iuno") else "un"))
+    return w
+
+
+def _upload_deadline(r: ResolvedPhase, tz: ZoneInfo) -> tuple[str | None, str | None]:
+    """A capture phase's last moment for sending captures taken inside it: its end plus the late-upload grace."""
+    if r.phase.kind is not PhaseKind.captacion_apoyo:
+        return None, None
+    deadline = r.end + timedelta(hours=r.phase.late_upload_grace_hours or 0)
+    day, hour = es.local_end(deadline, tz)
+    return f"las {hour} horas del {es.date_words(day)}", es.zone_label(deadline - timedelta(seconds=1), tz)
+
+
+def _period(r: ResolvedPhase, cal: Calendar) -> dict[str, Any]:
+    tz = cal.tz
+    d1, h1 = es.local_start(r.start, tz)
+    d2, h2 = es.local_end(r.end, tz)
+    grace = r.phase.late_upload_grace_hours
+    deadline_words, deadline_zone = _upload_deadline(r, tz)
+    return {
+        "id": r.phase.id,
+        "name": r.phase.name,
+        "kind": r.phase.kind.value,
+        "kind_label": KIND_LABEL[r.phase.kind],
+        "cargos": [cal.cargo(c).name for c in r.phase.cargos] or ["Todos los cargos"],
+        "all_cargos": not r.phase.cargos,
+        "groups": list(r.phase.groups),
+        "start_date": es.short_date(d1),
+        "end_date": es.short_date(d2),
+        "start_time": h1,
+        "end_time": h2,
+        "dates_words": es.date_range_words(d1, d2) if d1 != d2 else f"el {es.date_words(d1)}",
+        "window_words": es.window_words(r.start, r.end, tz),
+        "zone": es.zone_label(r.start, tz),
+        "end_zone": es.zone_label(r.end, tz),
+        "late_upload_grace_hours": grace,
+        "late_upload_grace_words": _count_words(grace, feminine=True) if grace else None,
+        "upload_deadline_words": deadline_words,
+        "upload_deadline_zone": deadline_zone,
+        "window_from_constancia": r.phase.window_from_constancia,
+        "window_days": r.phase.window_days,
+        "window_days_words": _count_words(r.phase.window_days, feminine=False) if r.phase.window_days else None,
+        "notes": r.phase.notes,
+    }
+
+
+def _applies(phase: Phase, cargo: Cargo) -> bool:
+    return not phase.cargos or cargo.id in phase.cargos
+
+
+def _dispersion_words(cal: Calendar, cargo: Cargo) -> str | None:
+    rule = cargo.dispersion
+    if rule is None:
+        return None
+    units = UNIT_PLURAL[rule.unit]
+    article = "las" if UNIT_FEMININE[rule.unit] else "los"
+    if rule.min_units is not None:
+        how_many = f"al menos {_count_words(rule.min_units, UNIT_FEMININE[rule.unit])} ({rule.min_units}) {units}"
+    else:
+        fraction = rule.min_fraction
+        how_many = "al menos la mitad de" if fraction == 0.5 else f"al menos el {es.percentage(fraction * 100)} de"
+        how_many = f"{how_many} {article} {units}"
+    return (
+        f"El apoyo deberá provenir de {how_many} {DEMARCACION_OF[cargo.demarcacion]}, y en cada una de esas "
+        f"unidades deberá sumar como mínimo el {es.percentage(rule.min_percentage)} de su "
+        f"{BASE[cargo.threshold.base]}."
+    )
+
+
+def _cargo(cal: Calendar, cargo: Cargo, periods: list[ResolvedPhase]) -> dict[str, Any]:
+    rows = quotas(cal, cargo)
+    windows = [
+        _period(r, cal) for r in periods if r.phase.kind is PhaseKind.captacion_apoyo and _applies(r.phase, cargo)
+    ]
+    dispersion = cargo.dispersion
+    return {
+        "id": cargo.id,
+        "name": cargo.name,
+        "term": cargo.term,
+        "demarcacion": cargo.demarcacion.value,
+        "demarcacion_label": DEMARCACION[cargo.demarcacion],
+        "demarcacion_of": DEMARCACION_OF[cargo.demarcacion],
+        "demarcacion_noun": DEMARCACION_NOUN[cargo.demarcacion],
+        "demarcaciones": len(rows),
+        "demarcaciones_words": _count_words(len(rows), feminine=False),
+        "percentage": es.percentage(cargo.threshold.percentage),
+        "base": BASE[cargo.threshold.base],
+        "base_of": BASE_OF[cargo.threshold.base],
+        "windows": windows,
+        "quotas": [
+            {
+                "name": q.demarcacion.name,
+                "key": q.demarcacion.id,
+                "base": es.number(q.base_count) if q.base_count is not None else "—",
+                "required": es.number(q.required) if q.required is not None else "—",
+                "units": (f"{q.dispersion.needed} de {q.dispersion.available}" if q.dispersion else None),
+            }
+            for q in rows
+        ],
+        "total_base": es.number(sum(q.base_count or 0 for q in rows)),
+        "total_required": es.number(sum(q.required or 0 for q in rows)),
+        "dispersion_words": _dispersion_words(cal, cargo),
+        "dispersion_assumed": bool(dispersion and dispersion.assumed),
+        "dispersion_unit": UNIT_PLURAL[dispersion.unit] if dispersion else None,
+    }
+
+
+def _generates(phase: Phase, kind: str) -> bool:
+    return any(
+        a.action == "generate_documents" and kind in a.params.get("documents", DOCUMENT_KINDS) for a in phase.on_start
+    )
+
+
+def _issued(periods: list[ResolvedPhase], kind: str) -> ResolvedPhase:
+    """The phase whose start dates the document: the one that generates it, else the convocatoria, else the first."""
+    for test in (lambda r: _generates(r.phase, kind), lambda r: r.phase.kind is PhaseKind.convocatoria):
+        for r in periods:
+            if test(r):
+                return r
+    return periods[0]
+
+
+def shown(cal: Calendar, kind: str) -> dict[str, Any]:
+    """The content of document ``kind``: plain data, JSON-serialisable, for the template and the fingerprint."""
+    if kind not in DOCUMENT_KINDS:
+        raise ValueError(f"documento desconocido «{kind}»; documentos: {', '.join(DOCUMENT_KINDS)}")
+    p = cal.process
+    periods = timeline(cal)
+    by_kind: dict[str, list[dict[str, Any]]] = {k.value: [] for k in PhaseKind}
+    for r in periods:
+        by_kind[r.phase.kind.value].append(_period(r, cal))
+    convocatoria = by_kind["convocatoria"]
+    issued = _issued(periods, kind).start.astimezone(cal.tz).date()
+    texts = cal.documents
+    return {
+        "kind": kind,
+        "title": TITLES[kind],
+        "process": {
+            "id": p.id,
+            "name": p.name,
+            "state": p.state,
+            "timezone": p.timezone,
+            "election_day_words": es.date_words(p.election_day),
+            "election_day": es.short_date(p.election_day),
+            "start_words": es.date_words(p.start),
+            "roll_cut_words": es.date_words(p.roll_cut_date),
+            "roll_cut": es.short_date(p.roll_cut_date),
+            "approving_acuerdo": p.approving_acuerdo,
+            "approved_on_words": es.date_words(p.approved_on) if p.approved_on else None,
+            "legal_basis": list(p.legal_basis),
+        },
+        "ople": {
+            "name": p.ople.name,
+            "acronym": p.ople.acronym,
+            "address": p.ople.address,
+            "website": p.ople.website,
+        },
+        "signatories": [{"name": s.name, "title": s.title} for s in p.signatories],
+        "place": texts.city or p.state,
+        "issued_words": es.date_words(issued),
+        "cargos": [_cargo(cal, c, periods) for c in cal.cargos],
+        "phases": [_period(r, cal) for r in periods],
+        "periods": by_kind,
+        "convocatoria_period": convocatoria[0] if convocatoria else None,
+        "texts": {
+            "eligibility": list(texts.eligibility),
+            "manifestacion_requirements": list(texts.manifestacion_requirements),
+            "manifestacion_place": texts.manifestacion_place
+            or (f"las oficinas del {p.ople.acronym}" + (f", ubicadas en {p.ople.address}" if p.ople.address else "")),
+            "capture_app": texts.capture_app,
+            "paper_exception": texts.paper_exception,
+            "spending": texts.spending,
+            "unforeseen": texts.unforeseen,
+            "privacy_notice": texts.privacy_notice,
+            "audiencia_days": texts.audiencia_days,
+            "audiencia_days_words": _count_words(texts.audiencia_days, feminine=False),
+        },
+        "municipios_count": len(cal.territory.municipios),
+    }

@@ -1,0 +1,34 @@
+"""Stored versions of the official documents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from convoca.db import UTCDateTime
+
+
+class DocumentVersion(SQLModel, table=True):
+    """One generated PDF. ``number`` counts versions per process and kind; the file is content-addressed by
+    ``sha256``; ``fingerprint`` identifies what the document shows, so unchanged content makes no new version."""
+
+    __tablename__ = "document_version"
+    __table_args__ = (UniqueConstraint("process_id", "kind", "number", name="uq_document_version_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: str = Field(foreign_key="process.id", index=True, max_length=80)
+    kind: str = Field(max_length=40)
+    number: int
+    calendar_version: int
+    fingerprint: str = Field(max_length=64)
+    sha256: str = Field(max_length=64)
+    size: int
+    title: str
+    generated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.kind}-{self.process_id}-v{self.number}.pdf"

@@ -1,0 +1,132 @@
+"""Jinja2 → HTML → WeasyPrint → PDF/A-3b, reproducibly: the same calendar and templates give the same bytes.
+
+The calendar version the document came from is embedded as an attachment (the PDF/A-3 way to carry a source), the
+metadata dates derive from that version, and the document language is es-MX.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from workflow.calendar.model import Calendar
+
+from .context import VersionStamp, shown
+from .spanish import ordinal_feminine
+
+SHIPPED_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+PDF_VARIANT = "pdf/a-3b"
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    kind: str
+    pdf: bytes
+    fingerprint: str
+    title: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.pdf).hexdigest()
+
+
+def fingerprint(content: dict[str, Any], template_sources: str) -> str:
+    """What a reader sees: the shown content and the templates that lay it out."""
+    payload = json.dumps(content, ensure_ascii=False, sort_keys=True, default=str) + "\0" + template_sources
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class DocumentRenderer:
+    """Renders documents from a calendar. ``assets_dir`` is where a calendar's own templates folder and logo live
+    (the calendars folder); templates a calendar does not override come from ``templates/``."""
+
+    def __init__(self, assets_dir: Path | None = None, shipped: Path = SHIPPED_TEMPLATES) -> None:
+        self.assets_dir = assets_dir
+        self.shipped = shipped
+
+    def _environment(self, cal: Calendar) -> tuple[jinja2.Environment, list[Path]]:
+        search = [self.shipped]
+        if cal.documents.templates and self.assets_dir is not None:
+            search.insert(0, (self.assets_dir / cal.documents.templates).resolve())
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(p) for p in search]),
+            autoescape=jinja2.select_autoescape(["html", "j2"]),
+            undefined=jinja2.StrictUndefined,  # a missing value is a bug, never a blank in a legal document
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.filters["ordinal"] = _ordinal_filter
+        return env, search
+
+    def _template_sources(self, env: jinja2.Environment, kind: str) -> str:
+        # Every template the document may include, in a stable order, so that editing one makes a new version.
+        names = sorted(n for n in env.list_templates() if n.endswith((".j2", ".css")))
+        return "\0".join(f"{n}\0{env.loader.get_source(env, n)[0]}" for n in names)  # type: ignore[union-attr]
+
+    def _logo(self, cal: Calendar) -> str | None:
+        logo = cal.process.ople.logo
+        if not logo or self.assets_dir is None:
+            return None
+        path = (self.assets_dir / logo).resolve()
+        return path.as_uri() if path.is_file() else None
+
+    def fingerprint(self, cal: Calendar, kind: str) -> str:
+        env, _ = self._environment(cal)
+        return fingerprint(shown(cal, kind), self._template_sources(env, kind))
+
+    def html(self, cal: Calendar, kind: str, stamp: VersionStamp, created: datetime) -> tuple[str, Path]:
+        env, search = self._environment(cal)
+        content = shown(cal, kind)
+        html = env.get_template(f"{kind}.html.j2").render(
+            doc=content,
+            stamp=stamp,
+            logo=self._logo(cal),
+            created=created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        return html, search[-1]
+
+    def render(
+        self,
+        cal: Calendar,
+        kind: str,
+        *,
+        calendar_text: str,
+        created: datetime,
+        document_version: int | None = None,
+        calendar_version: int | None = None,
+    ) -> RenderedDocument:
+        """``created`` is the instant written in the PDF's metadata: derive it from the calendar version, never
+        from the clock, so that rendering again gives the same bytes."""
+        from weasyprint import HTML, Attachment  # heavy import (~1 s): only where documents are rendered
+
+        env, _ = self._environment(cal)
+        content = shown(cal, kind)
+        fp = fingerprint(content, self._template_sources(env, kind))
+        stamp = VersionStamp(document_version, calendar_version, fp)
+        html, base = self.html(cal, kind, stamp, created)
+        name = f"calendario-{cal.process.id}" + (f"-v{calendar_version}" if calendar_version else "") + ".yaml"
+        attachment = Attachment(
+            string=calendar_text,
+            name=name,
+            description="Calendario electoral del que se generó este documento",
+            created=created,
+            modified=created,
+            relationship="Source",
+        )
+        pdf = HTML(string=html, base_url=str(base)).write_pdf(
+            pdf_variant=PDF_VARIANT,
+            pdf_tags=True,
+            attachments=[attachment],
+            pdf_identifier=bytes.fromhex(fp[:32]),
+        )
+        return RenderedDocument(kind, pdf, fp, content["title"])
+
+
+def _ordinal_filter(n: int) -> str:
+    return ordinal_feminine(n).upper()

@@ -1,0 +1,97 @@
+"""Spanish legal style (es-MX): dates and numbers in words, ordinals, separators. Built on num2words and babel."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, get_timezone_name
+from babel.numbers import format_decimal
+from num2words import num2words
+
+LOCALE = "es_MX"
+
+
+def number(value: int | Decimal | float) -> str:
+    """13079 → «13,079»; 1.5 → «1.5»."""
+    return format_decimal(value, locale=LOCALE)
+
+
+def percentage(value: Decimal | float) -> str:
+    """1.5 → «1.5 %»."""
+    return f"{format_decimal(value, locale=LOCALE)} %"
+
+
+def words(value: int) -> str:
+    return num2words(value, lang="es")
+
+
+def _feminine(masculine: str) -> str:
+    return " ".join(w[:-1] + "a" if w.endswith("o") else w for w in masculine.split())
+
+
+def ordinal_feminine(n: int) -> str:
+    """1 → «primera», 11 → «décima primera»: the numbering of a convocatoria's bases."""
+    if 11 <= n <= 19:
+        return "décima " + ordinal_feminine(n - 10)
+    return _feminine(num2words(n, lang="es", to="ordinal"))
+
+
+def day_words(day: int) -> str:
+    return "primero" if day == 1 else words(day)
+
+
+def month(d: date) -> str:
+    return format_date(d, "MMMM", locale=LOCALE)
+
+
+def date_words(d: date) -> str:
+    """«primero de noviembre de dos mil veintiuno»."""
+    return f"{day_words(d.day)} de {month(d)} de {words(d.year)}"
+
+
+def date_range_words(start: date, end: date) -> str:
+    """«del dos de enero al diez de febrero de dos mil veintidós»; the year is said once when shared."""
+    if start.year == end.year:
+        if start.month == end.month:
+            return f"del {day_words(start.day)} al {day_words(end.day)} de {month(end)} de {words(end.year)}"
+        return f"del {day_words(start.day)} de {month(start)} al {date_words(end)}"
+    return f"del {date_words(start)} al {date_words(end)}"
+
+
+def short_date(d: date) -> str:
+    """«10 de febrero de 2022»."""
+    return format_date(d, "d 'de' MMMM 'de' y", locale=LOCALE)
+
+
+def zone_label(instant: datetime, tz: ZoneInfo) -> str:
+    """«hora estándar central, UTC−06:00»: the zone in force at that instant."""
+    local = instant.astimezone(tz)
+    offset = local.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "−" if minutes < 0 else "+"
+    hh, mm = divmod(abs(minutes), 60)
+    return f"{get_timezone_name(local, locale=LOCALE)}, UTC{sign}{hh:02d}:{mm:02d}"
+
+
+def local_start(instant: datetime, tz: ZoneInfo) -> tuple[date, str]:
+    """The local day and «HH:MM» at which something starts."""
+    local = instant.astimezone(tz)
+    return local.date(), f"{local:%H:%M}"
+
+
+def local_end(instant: datetime, tz: ZoneInfo) -> tuple[date, str]:
+    """The local day and «HH:MM» at which something ends; an exclusive midnight is 24:00 of the day before."""
+    local = instant.astimezone(tz)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return (instant - timedelta(seconds=1)).astimezone(tz).date(), "24:00"
+    return local.date(), f"{local:%H:%M}"
+
+
+def window_words(start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    """«de las 00:00 horas del dos de enero a las 24:00 horas del diez de febrero de dos mil veintidós»."""
+    d1, h1 = local_start(start, tz)
+    d2, h2 = local_end(end, tz)
+    first = date_words(d1) if d1.year != d2.year else f"{day_words(d1.day)} de {month(d1)}"
+    return f"de las {h1} horas del {first} a las {h2} horas del {date_words(d2)}"
