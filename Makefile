@@ -4,10 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-# Debian packages the tests need: PostgreSQL (the tests start a throwaway server of their own).
-TEST_PACKAGES := postgresql
+# Debian packages: WeasyPrint's text stack and fonts for the documents; PostgreSQL for the tests (they start a
+# throwaway server of their own).
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2
+TEST_PACKAGES := $(RUN_PACKAGES) postgresql poppler-utils
+DEMO := var/demo
 
-.PHONY: run test lint format setup system-test-deps clean
+.PHONY: run test lint format setup clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -19,20 +22,29 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-system-test-deps:
-	@missing=""; for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+define install_debian_packages
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "instalando paquetes de Debian:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else echo "faltan paquetes de Debian: sudo apt-get install$$missing"; exit 1; fi; \
 	fi
+endef
 
 run: setup
+	$(call install_debian_packages,$(RUN_PACKAGES))
 	$(BIN)/convoca calendar validate calendars/*.yaml
-	$(BIN)/convoca calendar show calendars/durango-2021-2022.yaml
+	$(BIN)/convoca calendar show calendars/durango-2021-2022.yaml --at 2022-01-20T12:00:00Z
+	@echo "== Reproduce el proceso de Durango 2021-2022 completo con un reloj acelerado (datos en $(DEMO)/)"
+	rm -rf $(DEMO)
+	CONVOCA_DATA_DIR=$(DEMO) $(BIN)/convoca engine run --clock accelerated \
+	  --from 2021-10-31T00:00:00-06:00 --speed 500000 --until 2022-06-07T00:00:00-05:00
+	CONVOCA_DATA_DIR=$(DEMO) $(BIN)/convoca calendar show durango-2021-2022 --at 2022-06-07T00:00:00-05:00
+	CONVOCA_DATA_DIR=$(DEMO) $(BIN)/convoca documents list durango-2021-2022
 
-test: setup system-test-deps
+test: setup
+	$(call install_debian_packages,$(TEST_PACKAGES))
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

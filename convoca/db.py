@@ -72,7 +72,10 @@ class Database:
         self.engine = make_engine(url)
 
     def create_all(self) -> None:
-        import workflow.records  # noqa: F401  (registers the tables)
+        import workflow.captures.records
+        import workflow.documents.records
+        import workflow.participants.records
+        import workflow.records  # noqa: F401  (register the tables)
 
         SQLModel.metadata.create_all(self.engine)
 

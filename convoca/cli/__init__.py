@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import click
 
+from .admin import admin
 from .calendar import calendar
+from .documents import documents
 from .engine import engine
+from .serve import serve
 from .versions import register_version_commands
 
 
@@ -17,4 +20,7 @@ def main() -> None:
 
 main.add_command(calendar)
 main.add_command(engine)
+main.add_command(documents)
+main.add_command(serve)
+main.add_command(admin)
 register_version_commands(calendar)

@@ -76,15 +76,16 @@ def validate(files: tuple[str, ...]) -> None:
 def show(file: str, as_json: bool, database_url: str | None, clock: Clock) -> None:
     """Lista las fases con horas locales y UTC, y su estado en el instante del reloj (por omisión, ahora).
 
-    Con --database, FILE puede ser también el id de un proceso (se muestra su versión vigente), y cada fase indica
-    si el motor ya disparó su inicio y su fin.
+    FILE puede ser también el id de un proceso guardado en la base de datos (se muestra su versión vigente); con
+    una base de datos, cada fase indica además si el motor ya disparó su inicio y su fin.
     """
     fired = None
-    if database_url is None:
+    looks_like_file = Path(file).is_file() or file.endswith((".yaml", ".yml")) or "/" in file
+    if database_url is None and looks_like_file:
         cal = _load(file).calendar
     else:
         db = open_database(database_url)
-        if Path(file).is_file():
+        if looks_like_file:
             cal = _load(file).calendar
         else:
             try:

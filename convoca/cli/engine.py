@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from convoca.runtime import build_engine, open_database
+from convoca.runtime import build_engine, build_services, open_database
 from convoca.settings import get_settings
 from workflow.calendar.loader import CalendarError
 from workflow.clock import Clock
@@ -39,10 +39,11 @@ def engine() -> None:
 def run(database_url: str | None, calendars_dir: Path | None, until, once: bool, clock: Clock) -> None:
     """Ejecuta el motor: concilia al iniciar y después despierta en cada límite de fase."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for noisy in ("apscheduler", "weasyprint", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = get_settings()
     db = open_database(database_url, settings)
-    eng = build_engine(db, clock, settings)
+    eng = build_engine(build_services(db, clock, settings), settings)
     try:
         for version in eng.store.seed(calendars_dir or settings.calendars_dir, clock.now()):
             click.echo(f"calendario cargado: {version.process_id} (versión {version.number})")

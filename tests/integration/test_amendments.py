@@ -117,7 +117,13 @@ def test_editing_a_future_phase_is_accepted_and_removing_a_started_one_is_not(st
 def test_a_new_phase_cannot_start_in_the_past(store: CalendarStore) -> None:
     extra = "\n  - id: foro\n    name: Foro informativo\n    kind: otra\n    start: 2022-01-01\n    end: 2022-01-20\n"
     with pytest.raises(CalendarError) as exc:
-        store.apply(amended("\n\n# Textos propios", extra + "\n# Textos propios"), file="d.yaml", author="s", reason="r", now=utc("2022-01-10T00:00:00Z"))
+        store.apply(
+            amended("\n\n# Textos propios", extra + "\n# Textos propios"),
+            file="d.yaml",
+            author="s",
+            reason="r",
+            now=utc("2022-01-10T00:00:00Z"),
+        )
     assert "«foro» empezaría el 2022-01-01 00:00 CST, que ya pasó" in exc.value.problems[0].message
 
 

@@ -74,7 +74,9 @@ class CalendarStore:
             ).all()
         return [(v, self._parse(v)) for v in versions]
 
-    def apply(self, text: str, *, file: str, author: str, reason: str, now: datetime) -> CalendarVersion:
+    def apply(
+        self, text: str, *, file: str, author: str, reason: str, now: datetime, process_id: str | None = None
+    ) -> CalendarVersion:
         """Validate ``text`` and store it as the version in force. Raises ``CalendarError`` (nothing stored) if it
         is invalid or changes the past. Applying the text already in force stores nothing and returns it."""
         if not reason.strip():
@@ -83,6 +85,15 @@ class CalendarStore:
             )
         loaded = parse_calendar(text, file)
         cal = loaded.calendar
+        if process_id is not None and cal.process.id != process_id:
+            _, source, _ = read_yaml(text, file)
+            raise CalendarError(
+                [
+                    source.problem(
+                        ("process", "id"), f"el calendario es del proceso «{cal.process.id}», no de «{process_id}»"
+                    )
+                ]
+            )
         with self.db.session() as s:
             proc = s.get(ProcessRecord, cal.process.id)
             if proc is None:

@@ -1,0 +1,96 @@
+"""Published official documents, for anyone to download; each stored version stays available."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+
+from workflow.documents.context import DOCUMENT_KINDS
+from workflow.documents.records import DocumentVersion
+
+from ..schemas import DocumentOut
+from ..services import Services
+from .processes import active_or_404
+
+
+def out(v: DocumentVersion) -> DocumentOut:
+    return DocumentOut(
+        id=v.id,
+        kind=v.kind,
+        number=v.number,
+        title=v.title,
+        calendar_version=v.calendar_version,
+        sha256=v.sha256,
+        size=v.size,
+        generated_at=v.generated_at,
+        published_at=v.published_at,
+        url=f"/api/v1/documents/{v.id}",
+    )
+
+
+def pdf_response(services: Services, request: Request, v: DocumentVersion) -> Response:
+    etag = f'"{v.sha256}"'
+    headers = {
+        "ETag": etag,
+        "X-Content-SHA256": v.sha256,
+        "Cache-Control": "public, max-age=300",
+        "Content-Disposition": f'attachment; filename="{v.file_name}"',
+    }
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(b"", status_code=304, headers=headers)
+    return Response(services.documents.pdf(v), media_type="application/pdf", headers=headers)
+
+
+class DocumentController(Controller):
+    tags = ["Documentos"]
+
+    @get(
+        "/processes/{process_id:str}/documents",
+        summary="Versiones publicadas de los documentos de un proceso",
+        sync_to_thread=True,
+    )
+    def list_documents(self, services: Services, process_id: str) -> list[DocumentOut]:
+        active_or_404(services, process_id)
+        return [out(v) for v in services.documents.versions(process_id, published=True)]
+
+    @get(
+        "/processes/{process_id:str}/documents/{kind:str}",
+        summary="PDF de un documento: la última versión publicada, u otra con ?version=N",
+        media_type="application/pdf",
+        sync_to_thread=True,
+    )
+    def latest_document(
+        self,
+        services: Services,
+        request: Request,
+        process_id: str,
+        kind: str,
+        version: int | None = Parameter(default=None, ge=1, description="Número de versión; por omisión, la última."),
+    ) -> Response:
+        active_or_404(services, process_id)
+        if kind not in DOCUMENT_KINDS:
+            raise NotFoundException(f"no hay documento «{kind}»; documentos: {', '.join(DOCUMENT_KINDS)}")
+        versions = [v for v in services.documents.versions(process_id, published=True) if v.kind == kind]
+        chosen = (
+            versions[-1] if versions and version is None else next((v for v in versions if v.number == version), None)
+        )
+        if chosen is None:
+            raise NotFoundException(
+                f"la {kind} de {process_id} aún no está publicada"
+                if version is None
+                else f"no existe la versión {version} publicada de la {kind}"
+            )
+        return pdf_response(services, request, chosen)
+
+    @get(
+        "/documents/{document_id:int}",
+        summary="PDF de una versión de un documento",
+        media_type="application/pdf",
+        sync_to_thread=True,
+    )
+    def document(self, services: Services, request: Request, document_id: int) -> Response:
+        v = services.documents.get(document_id)
+        if v is None or v.published_at is None:
+            raise NotFoundException(f"no existe el documento publicado {document_id}")
+        return pdf_response(services, request, v)

@@ -1,0 +1,171 @@
+"""Processes and their calendars: public reading, amendments by the OPLE's administrators."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from litestar import Controller, Request, Response, get, put
+from litestar.exceptions import NotFoundException
+
+from workflow.calendar.ics import to_ics
+from workflow.calendar.loader import CalendarError
+from workflow.calendar.localtime import format_local
+from workflow.calendar.timeline import PhaseState, timeline
+from workflow.engine.store import ActiveCalendar, UnknownProcess
+from workflow.participants.records import Role
+
+from ..auth import SECURITY, requires
+from ..errors import error
+from ..schemas import CalendarApplied, CalendarErrorBody, OpenWindow, PhaseOut, ProcessDetail, ProcessSummary
+from ..services import Services
+
+
+def active_or_404(services: Services, process_id: str) -> ActiveCalendar:
+    try:
+        return services.calendars.active(process_id)
+    except UnknownProcess as exc:
+        raise NotFoundException(str(exc)) from None
+
+
+def summary(active: ActiveCalendar) -> ProcessSummary:
+    cal = active.calendar
+    return ProcessSummary(
+        id=cal.process.id,
+        name=cal.process.name,
+        ople=cal.process.ople.name,
+        timezone=cal.process.timezone,
+        calendar_version=active.version.number,
+    )
+
+
+class ProcessController(Controller):
+    path = "/processes"
+    tags = ["Procesos"]
+
+    @get("/", summary="Procesos electorales", sync_to_thread=True)
+    def list_processes(self, services: Services) -> list[ProcessSummary]:
+        return [summary(services.calendars.active(pid)) for pid in services.calendars.process_ids()]
+
+    @get(
+        "/{process_id:str}",
+        summary="Un proceso: fases con horas locales y UTC, su estado y ventanas abiertas",
+        sync_to_thread=True,
+    )
+    def process_detail(self, services: Services, process_id: str) -> ProcessDetail:
+        active = active_or_404(services, process_id)
+        cal, tz, now = active.calendar, active.calendar.tz, services.clock.now()
+        phases, windows = [], []
+        for r in timeline(cal):
+            state = r.state(now)
+            p = r.phase
+            phases.append(
+                PhaseOut(
+                    id=p.id,
+                    name=p.name,
+                    kind=p.kind.value,
+                    cargos=list(p.cargos),
+                    groups=list(p.groups),
+                    start_local=r.start.astimezone(tz),
+                    end_local=r.end.astimezone(tz),
+                    start_utc=r.start,
+                    end_utc=r.end,
+                    state=state.value,
+                    window_from_constancia=p.window_from_constancia,
+                    late_upload_grace_hours=p.late_upload_grace_hours,
+                )
+            )
+            if p.kind.value == "captacion_apoyo" and state is PhaseState.abierta:
+                windows.append(
+                    OpenWindow(
+                        phase_id=p.id,
+                        name=p.name,
+                        cargos=list(p.cargos) or [c.id for c in cal.cargos],
+                        closes_utc=r.end,
+                        closes_local=format_local(r.end, tz, is_end=True),
+                    )
+                )
+        states = {ph.state for ph in phases}
+        overall = "concluido" if states == {"cerrada"} else ("pendiente" if states == {"pendiente"} else "en curso")
+        return ProcessDetail(
+            **summary(active).model_dump(),
+            state=overall,
+            now=now.astimezone(UTC),
+            election_day=cal.process.election_day,
+            phases=phases,
+            open_windows=windows,
+        )
+
+    @get(
+        "/{process_id:str}/calendar.ics",
+        summary="Calendario iCalendar (RFC 5545) para suscribirse",
+        media_type="text/calendar",
+        sync_to_thread=True,
+    )
+    def calendar_ics(self, services: Services, process_id: str) -> Response[bytes]:
+        active = active_or_404(services, process_id)
+        body = to_ics(active.calendar, active.version.created_at)
+        return Response(
+            body,
+            media_type="text/calendar; charset=utf-8",
+            headers={"Content-Disposition": f'inline; filename="{process_id}.ics"'},
+        )
+
+    @get(
+        "/{process_id:str}/calendar.yaml",
+        summary="El calendario vigente, tal como se aprobó",
+        media_type="application/yaml",
+        sync_to_thread=True,
+    )
+    def calendar_yaml(self, services: Services, process_id: str) -> Response[bytes]:
+        active = active_or_404(services, process_id)
+        return Response(
+            active.loaded.text.encode(),
+            media_type="application/yaml; charset=utf-8",
+            headers={"X-Calendar-Version": str(active.version.number), "ETag": f'"{active.version.sha256}"'},
+        )
+
+    @put(
+        "/{process_id:str}/calendar",
+        summary="Modificar el calendario (acuerdo del Consejo General)",
+        description="Cuerpo: el calendario completo en YAML. Encabezado X-Reason: el acuerdo que aprueba el cambio. "
+        "Un cambio no puede alterar el pasado; los errores se devuelven con línea y columna.",
+        guards=[requires(Role.admin)],
+        security=SECURITY,
+        status_code=200,
+        responses={422: CalendarErrorBody},  # type: ignore[dict-item]
+        sync_to_thread=True,
+    )
+    def amend_calendar(self, services: Services, process_id: str, request: Request, body: bytes) -> Response:
+        reason = request.headers.get("x-reason", "").strip()
+        if not reason:
+            return error(
+                422,
+                "indique el motivo del cambio en el encabezado X-Reason (p. ej. el acuerdo que lo aprueba)",
+                [{"field": "X-Reason", "message": "encabezado obligatorio"}],
+            )
+        active_or_404(services, process_id)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return error(422, "el calendario debe estar en UTF-8")
+        try:
+            version = services.calendars.apply(
+                text,
+                file="calendario",
+                author=f"api:token-{request.state.principal.token_id}",
+                reason=reason,
+                now=services.clock.now(),
+                process_id=process_id,
+            )
+        except CalendarError as exc:
+            problems = [{"line": p.line, "column": p.column, "message": p.message} for p in exc.problems]
+            return Response(
+                {"status_code": 422, "detail": "el calendario no se modificó", "errors": problems}, status_code=422
+            )
+        services.on_calendar_applied()
+        return Response(
+            CalendarApplied(
+                process_id=version.process_id, calendar_version=version.number, sha256=version.sha256
+            ).model_dump(),
+            status_code=200,
+        )

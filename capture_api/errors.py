@@ -1,0 +1,87 @@
+"""Every error becomes a JSON body with a Spanish detail; a 500 is always a bug and says so without internals."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from pydantic import BaseModel, ValidationError
+
+from workflow.calendar.messages import spanish
+from workflow.captures.service import CaptureRefused
+from workflow.participants.service import Refused
+
+log = logging.getLogger("convoca.api")
+
+STATUS_DETAIL = {
+    400: "solicitud mal formada",
+    401: "se requiere autenticación",
+    403: "operación no permitida",
+    404: "no existe el recurso solicitado",
+    405: "método no permitido en esta ruta",
+    409: "conflicto con el estado actual",
+    413: "la solicitud es demasiado grande",
+    415: "tipo de contenido no admitido",
+    422: "los datos no son válidos",
+    429: "demasiadas solicitudes",
+}
+
+
+def error(status: int, detail: str, errors: list[dict] | None = None, headers: dict | None = None) -> Response:
+    return Response(
+        {"status_code": status, "detail": detail, "errors": errors or []}, status_code=status, headers=headers
+    )
+
+
+def pydantic_errors(exc: ValidationError, model: type[BaseModel], prefix: str = "") -> list[dict]:
+    """Each error with the field it concerns (``prefix`` names the part it came in) and a Spanish message."""
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        field = f"{prefix}{loc}" if loc else (prefix.rstrip(".") or None)
+        out.append({"field": field, "message": spanish(err, model)})
+    return out
+
+
+def on_validation(request: Request, exc: ValidationException) -> Response:
+    # Litestar's own checks of path, query and body: name the parameter, in Spanish.
+    problems = []
+    items = exc.extra if isinstance(exc.extra, list) else []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        key, source = item.get("key"), item.get("source")
+        where = {"path": "en la ruta", "query": "en la consulta", "body": "en el cuerpo"}.get(str(source), "")
+        problems.append({"field": key, "message": f"valor no válido o ausente {where}".strip()})
+    return error(400 if not problems else 422, "la solicitud no es válida", problems)
+
+
+def on_http(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    detail = exc.detail if exc.detail and not exc.detail.isascii() else STATUS_DETAIL.get(status, "error")
+    return error(status, detail, headers=exc.headers)
+
+
+def on_refused(request: Request, exc: Refused | CaptureRefused) -> Response:
+    return error(exc.status, exc.message, [{"field": exc.field, "message": exc.message}] if exc.field else [])
+
+
+def on_pydantic(request: Request, exc: ValidationError) -> Response:
+    return error(422, "los datos no son válidos", pydantic_errors(exc, BaseModel))
+
+
+def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("error interno en %s %s", request.method, request.url.path)
+    return error(HTTP_500_INTERNAL_SERVER_ERROR, "error interno del servidor; quedó registrado para su corrección")
+
+
+HANDLERS = {
+    ValidationException: on_validation,
+    HTTPException: on_http,
+    Refused: on_refused,
+    CaptureRefused: on_refused,
+    ValidationError: on_pydantic,
+    Exception: on_unexpected,
+}

@@ -1,0 +1,131 @@
+"""What the API returns: response models, separate from the database records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+
+class Problem(BaseModel):
+    field: str | None = Field(default=None, description="Campo o parte de la solicitud con el problema.")
+    message: str
+
+
+class CalendarProblem(BaseModel):
+    line: int
+    column: int
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error: a Spanish detail, and where it applies the list of problems."""
+
+    status_code: int
+    detail: str
+    errors: list[Problem] = Field(default_factory=list)
+
+
+class CalendarErrorBody(BaseModel):
+    status_code: int
+    detail: str
+    errors: list[CalendarProblem]
+
+
+class ProcessSummary(BaseModel):
+    id: str
+    name: str
+    ople: str
+    timezone: str
+    calendar_version: int
+
+
+class PhaseOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    cargos: list[str]
+    groups: list[int]
+    start_local: datetime
+    end_local: datetime
+    start_utc: datetime
+    end_utc: datetime
+    state: str = Field(description="pendiente, abierta o cerrada, ahora")
+    window_from_constancia: bool = False
+    late_upload_grace_hours: int | None = None
+
+
+class OpenWindow(BaseModel):
+    phase_id: str
+    name: str
+    cargos: list[str]
+    closes_utc: datetime
+    closes_local: str = Field(description="Cierre en hora local, p. ej. «2022-02-10 24:00 CST».")
+
+
+class ProcessDetail(ProcessSummary):
+    state: str
+    now: datetime
+    election_day: date
+    phases: list[PhaseOut]
+    open_windows: list[OpenWindow]
+
+
+class DocumentOut(BaseModel):
+    id: int
+    kind: str
+    number: int
+    title: str
+    calendar_version: int
+    sha256: str
+    size: int
+    generated_at: datetime
+    published_at: datetime | None
+    url: str
+
+
+class CalendarApplied(BaseModel):
+    process_id: str
+    calendar_version: int
+    sha256: str
+
+
+class AspiranteCreated(BaseModel):
+    id: int
+    process_id: str
+    name: str
+    cargo: str
+    demarcacion: str
+    constancia_date: date
+    token: str = Field(description="Token de acceso de la persona aspirante; se muestra solo esta vez.")
+    token_expires_at: datetime | None
+
+
+class GestorCreated(BaseModel):
+    id: int
+    aspirante_id: int
+    name: str
+    token: str = Field(description="Token de acceso del gestor; se muestra solo esta vez.")
+    token_expires_at: datetime | None
+
+
+class Count(BaseModel):
+    key: str
+    count: int
+
+
+class Progress(BaseModel):
+    aspirante_id: int
+    cargo: str
+    demarcacion: str
+    required: int | None = Field(description="Apoyo requerido en la demarcación.")
+    received: int
+    late: int = Field(description="Recibidos en el plazo de gracia tras el cierre.")
+    by_status: list[Count] = Field(description="Por estado de verificación (todos «recibido» hasta verificar).")
+    by_municipio: list[Count] = Field(
+        description="Por municipio del domicilio, según la verificación registral; vacío hasta verificar."
+    )
+    by_seccion: list[Count]
+    window_opens_utc: datetime | None
+    window_closes_utc: datetime | None
+    window_state: str

@@ -1,0 +1,25 @@
+"""The domain services the controllers call, assembled once per application by the wiring (convoca.runtime)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from convoca.db import Database
+from workflow.captures.service import CaptureService
+from workflow.clock import Clock
+from workflow.documents.service import DocumentService
+from workflow.engine.store import CalendarStore
+from workflow.participants.service import Participants
+
+
+@dataclass
+class Services:
+    db: Database
+    clock: Clock
+    calendars: CalendarStore
+    documents: DocumentService
+    participants: Participants
+    captures: CaptureService
+    # Called after an amendment is stored, so the engine re-plans at once (set when the engine runs in-process).
+    on_calendar_applied: Callable[[], None] = field(default=lambda: None)

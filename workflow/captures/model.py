@@ -1,0 +1,89 @@
+"""What a gestor's app sends with each capture, validated at the boundary; and the receipt it gets back."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+CLAVE_RE = re.compile(r"^[A-Z]{6}(\d{2})(\d{2})(\d{2})(\d{2})[HM]\d{3}$")
+IMAGE_PARTS = ("anverso", "reverso", "foto", "firma")
+
+
+class CaptureMode(StrEnum):
+    app = "app"  # the gestor's app
+    papel = "papel"  # paper, only under the régimen de excepción
+
+
+def _clave(value: str) -> str:
+    value = value.strip().upper()
+    m = CLAVE_RE.match(value)
+    if not m:
+        raise PydanticCustomError(
+            "clave_elector",
+            "la clave de elector debe tener 18 caracteres: 6 letras, fecha de nacimiento AAMMDD, 2 dígitos de la "
+            "entidad, H o M y 3 dígitos (p. ej. GOMEJU85031210H300)",
+        )
+    yy, mm, dd, state = (int(g) for g in m.groups())
+    try:
+        date(2000 + yy, mm, dd)  # leap years aside, any century accepts the same month/day
+    except ValueError:
+        raise PydanticCustomError(
+            "clave_elector", "la fecha de nacimiento de la clave de elector ({birth}) no existe", {"birth": value[6:12]}
+        ) from None
+    if not (1 <= state <= 32 or state in (87, 88)):
+        raise PydanticCustomError(
+            "clave_elector",
+            "la entidad de nacimiento de la clave de elector ({state}) debe estar entre 01 y 32 (u 87/88 si nació "
+            "en el extranjero)",
+            {"state": value[12:14]},
+        )
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class CaptureData(BaseModel):
+    """The JSON part of ``POST /captures``."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    capture_id: UUID = Field(description="Identificador que genera la aplicación; reintentar con el mismo no duplica.")
+    captured_at: AwareDatetime = Field(description="Momento de la captura en el dispositivo, con desfase horario.")
+    clave_elector: Annotated[str, AfterValidator(_clave)] = Field(description="Clave de elector de 18 caracteres.")
+    ocr: str = Field(pattern=r"^\d{13}$", description="OCR de 13 dígitos del reverso: sección y consecutivo.")
+    cic: str | None = Field(default=None, pattern=r"^\d{9}$", description="CIC de 9 dígitos (modelos E, F, G, H).")
+    numero_emision: str | None = Field(default=None, pattern=r"^\d{2}$", description="Número de emisión (2 dígitos).")
+    seccion: int = Field(ge=1, le=9999, description="Sección electoral del domicilio.")
+    nombre: Name
+    apellido_paterno: Name
+    apellido_materno: Annotated[str, Field(max_length=80)] | None = None
+    device_id: str = Field(min_length=1, max_length=100)
+    app_version: str = Field(min_length=1, max_length=40)
+    capture_mode: CaptureMode = CaptureMode.app
+
+    @model_validator(mode="after")
+    def _ocr_matches_seccion(self) -> CaptureData:
+        if int(self.ocr[:4]) != self.seccion:
+            raise PydanticCustomError(
+                "ocr_seccion",
+                "el OCR empieza con la sección ({ocr}) y no coincide con la sección capturada ({seccion})",
+                {"ocr": self.ocr[:4], "seccion": self.seccion},
+            )
+        return self
+
+
+class Receipt(BaseModel):
+    """The acknowledgement of a stored capture: sent only once the row is committed and the images are synced."""
+
+    folio: str = Field(description="Folio del apoyo recibido.")
+    capture_id: UUID
+    received_at: datetime = Field(description="Momento de recepción en el servidor (UTC).")
+    sha256: str = Field(description="SHA-256 del contenido almacenado (datos e imágenes).")
+    late: bool = Field(description="Recibido en el plazo de gracia, tras el cierre, captado dentro del periodo.")

@@ -1,0 +1,44 @@
+"""Stored captures (apoyos). Images live in the capture file store, outside any public path, by SHA-256."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from convoca.db import UTCDateTime
+
+
+class Capture(SQLModel, table=True):
+    __tablename__ = "capture"
+
+    id: int | None = Field(default=None, primary_key=True)
+    capture_id: str = Field(max_length=36, unique=True, index=True, description="the app's UUID: idempotency key")
+    folio: str = Field(max_length=40, unique=True)
+    process_id: str = Field(foreign_key="process.id", index=True, max_length=80)
+    aspirante_id: int = Field(foreign_key="aspirante.id", index=True)
+    gestor_id: int = Field(foreign_key="gestor.id", index=True)
+    captured_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    late: bool = False
+    content_sha256: str = Field(max_length=64)
+    clave_elector: str = Field(max_length=18, index=True)
+    ocr: str = Field(max_length=13)
+    cic: str | None = Field(default=None, max_length=9)
+    numero_emision: str | None = Field(default=None, max_length=2)
+    seccion: int
+    nombre: str
+    apellido_paterno: str
+    apellido_materno: str | None = None
+    device_id: str
+    app_version: str
+    capture_mode: str = Field(max_length=10)
+    anverso_sha256: str = Field(max_length=64)
+    anverso_type: str = Field(max_length=4)
+    reverso_sha256: str = Field(max_length=64)
+    reverso_type: str = Field(max_length=4)
+    foto_sha256: str = Field(max_length=64)
+    foto_type: str = Field(max_length=4)
+    firma_sha256: str = Field(max_length=64)
+    firma_type: str = Field(max_length=4)

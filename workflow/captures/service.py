@@ -1,0 +1,142 @@
+"""Receive a capture: decide on its window, validate everything, store it durably and exactly once.
+
+Order matters: every check runs before anything is written (nothing partial is stored); images are written and
+synced before the row is committed; the receipt exists only after the commit. The app's ``capture_id`` is the
+idempotency key: the same id with the same content gets the original receipt, with other content a conflict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from convoca.blobs import BlobStore
+from convoca.db import Database
+from workflow.engine.store import CalendarStore
+from workflow.participants.records import Aspirante, Gestor
+
+from .images import ImageProblem, check_image
+from .model import IMAGE_PARTS, CaptureData, CaptureMode, Receipt
+from .records import Capture
+from .windows import decide, window_for
+
+
+@dataclass(frozen=True)
+class CaptureRefused(Exception):
+    status: int  # 409 window/idempotency conflict, 413 too large, 422 invalid
+    message: str
+    field: str | None = None
+
+
+def content_hash(data: CaptureData, image_hashes: dict[str, str]) -> str:
+    """SHA-256 of the capture as stored: its data (canonical JSON, instants in UTC) and its images' hashes."""
+    payload = data.model_dump(mode="json")
+    payload["captured_at"] = data.captured_at.astimezone(UTC).isoformat()
+    payload["images"] = image_hashes
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _receipt(c: Capture) -> Receipt:
+    return Receipt(
+        folio=c.folio, capture_id=c.capture_id, received_at=c.received_at, sha256=c.content_sha256, late=c.late
+    )
+
+
+class CaptureService:
+    def __init__(self, db: Database, calendars: CalendarStore, blobs: BlobStore) -> None:
+        self.db = db
+        self.calendars = calendars
+        self.blobs = blobs
+
+    def submit(
+        self, gestor: Gestor, data: CaptureData, images: dict[str, bytes], received_at: datetime
+    ) -> tuple[Receipt, bool]:
+        """Store a capture; returns its receipt and whether it is new. Raises ``CaptureRefused``."""
+        image_types: dict[str, str] = {}
+        for part in IMAGE_PARTS:
+            if part not in images:
+                raise CaptureRefused(422, f"falta la imagen «{part}»", part)
+            try:
+                image_types[part] = check_image(part, images[part])
+            except ImageProblem as exc:
+                raise CaptureRefused(exc.status, exc.message, exc.field) from None
+        image_hashes = {part: hashlib.sha256(images[part]).hexdigest() for part in IMAGE_PARTS}
+        digest = content_hash(data, image_hashes)
+
+        existing = self._by_capture_id(str(data.capture_id))
+        if existing is not None:
+            return self._same_or_conflict(existing, digest), False
+
+        with self.db.session() as s:
+            aspirante = s.get(Aspirante, gestor.aspirante_id)
+        assert aspirante is not None
+        cal = self.calendars.active(aspirante.process_id).calendar
+        if data.capture_mode is CaptureMode.papel and cal.documents.paper_exception is None:
+            raise CaptureRefused(
+                422, "la convocatoria no prevé el régimen de excepción: el apoyo en papel no se admite", "capture_mode"
+            )
+        window = window_for(cal, aspirante.cargo_id, aspirante.demarcacion_id, aspirante.constancia_date)
+        decision = decide(window, data.captured_at, received_at, cal.tz)
+        if not decision.accepted:
+            field = "captured_at" if decision.status == 422 else None
+            raise CaptureRefused(decision.status, decision.reason, field)
+
+        for part in IMAGE_PARTS:  # on disk and synced before the row that points at them
+            self.blobs.put(images[part], "." + image_types[part])
+        capture = Capture(
+            capture_id=str(data.capture_id),
+            folio=f"pendiente-{data.capture_id}",
+            process_id=aspirante.process_id,
+            aspirante_id=aspirante.id,
+            gestor_id=gestor.id,
+            captured_at=data.captured_at,
+            received_at=received_at,
+            late=decision.late,
+            content_sha256=digest,
+            clave_elector=data.clave_elector,
+            ocr=data.ocr,
+            cic=data.cic,
+            numero_emision=data.numero_emision,
+            seccion=data.seccion,
+            nombre=data.nombre,
+            apellido_paterno=data.apellido_paterno,
+            apellido_materno=data.apellido_materno,
+            device_id=data.device_id,
+            app_version=data.app_version,
+            capture_mode=data.capture_mode.value,
+            **{f"{p}_sha256": image_hashes[p] for p in IMAGE_PARTS},
+            **{f"{p}_type": image_types[p] for p in IMAGE_PARTS},
+        )
+        with self.db.session() as s:
+            s.add(capture)
+            try:
+                s.flush()
+                # The folio is the row's number: short, unique, and assigned in the same transaction.
+                capture.folio = f"{cal.process.ople.acronym}-{capture.id:08d}"
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                raced = self._by_capture_id(str(data.capture_id))  # a concurrent post of the same id won
+                if raced is None:
+                    raise
+                return self._same_or_conflict(raced, digest), False
+        return _receipt(capture), True
+
+    def _by_capture_id(self, capture_id: str) -> Capture | None:
+        with self.db.session() as s:
+            return s.exec(select(Capture).where(Capture.capture_id == capture_id)).first()
+
+    def _same_or_conflict(self, existing: Capture, digest: str) -> Receipt:
+        if existing.content_sha256 != digest:
+            raise CaptureRefused(
+                409,
+                f"el capture_id {existing.capture_id} ya se recibió con otro contenido (folio {existing.folio}); "
+                "cada captura debe tener su propio capture_id",
+                "capture_id",
+            )
+        return _receipt(existing)

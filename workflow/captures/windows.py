@@ -1,0 +1,102 @@
+"""An aspirante's capture window, from the calendar: by cargo, by municipal group, or from their own constancia.
+
+Whether a capture is accepted is decided here, from the calendar and the clock at receipt, never from whether an
+engine action has run: a closed window rejects within the same second even if ``close_capture`` is late.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from workflow.calendar.localtime import day_start_utc, format_local
+from workflow.calendar.model import Calendar, Demarcacion, Phase, PhaseKind
+
+# A device clock may run a little ahead of the server's.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Window:
+    phase: Phase
+    start: datetime  # UTC, inclusive
+    end: datetime  # UTC, exclusive
+    grace: timedelta  # after ``end``, captures taken inside the window may still arrive
+
+    def open_at(self, instant: datetime) -> bool:
+        return self.start <= instant < self.end
+
+
+@dataclass(frozen=True)
+class Decision:
+    accepted: bool
+    late: bool = False  # accepted in the grace period after the window closed
+    reason: str = ""  # Spanish, for the API's error detail
+    status: int = 201  # HTTP status the API should give a refusal
+
+
+def group_of(cal: Calendar, cargo_id: str, demarcacion_id: str) -> int | None:
+    cargo = cal.cargo(cargo_id)
+    if cargo.demarcacion is not Demarcacion.municipio:
+        return None
+    for m in cal.territory.municipios:
+        if m.inegi == demarcacion_id:
+            return m.group
+    return None
+
+
+def window_for(cal: Calendar, cargo_id: str, demarcacion_id: str, constancia: date) -> Window | None:
+    """The capture window of an aspirante, or None when the calendar gives their cargo none."""
+    tz = cal.tz
+    group = group_of(cal, cargo_id, demarcacion_id)
+    for phase in cal.phases:
+        if phase.kind is not PhaseKind.captacion_apoyo or not phase.applies_to(cargo_id, group):
+            continue
+        start, end = phase.start_utc(tz), phase.end_utc(tz)
+        if phase.window_from_constancia:
+            # Each aspirante's window opens when their constancia is issued (never before the phase opens) and
+            # lasts window_days, never past the phase's end.
+            start = max(start, day_start_utc(constancia, tz))
+            if phase.window_days is not None:
+                end = min(end, day_start_utc(constancia + timedelta(days=phase.window_days), tz))
+        grace = timedelta(hours=phase.late_upload_grace_hours or 0)
+        return Window(phase, start, end, grace)
+    return None
+
+
+def decide(window: Window | None, captured_at: datetime, received_at: datetime, tz) -> Decision:
+    """Accept a capture received at ``received_at`` (server clock) and taken at ``captured_at`` (device clock)?"""
+    if window is None:
+        return Decision(False, reason="el calendario no prevé periodo de captación para este cargo", status=409)
+    name = f"«{window.phase.name}»"
+    closes = format_local(window.end, tz, is_end=True)
+    opens = format_local(window.start, tz)
+    if captured_at > received_at + CLOCK_SKEW:
+        return Decision(
+            False,
+            reason=f"captured_at ({format_local(captured_at, tz)}) está en el futuro respecto de la hora del "
+            f"servidor ({format_local(received_at, tz)}); revise el reloj del dispositivo",
+            status=422,
+        )
+    if captured_at < window.start:
+        return Decision(
+            False,
+            reason=f"el apoyo se captó ({format_local(captured_at, tz)}) antes de que abriera el periodo {name} "
+            f"({opens})",
+            status=422,
+        )
+    if window.open_at(received_at):
+        return Decision(True)
+    if received_at < window.start:
+        return Decision(False, reason=f"el periodo {name} aún no abre: abre el {opens}", status=409)
+    if window.open_at(captured_at) and received_at < window.end + window.grace:
+        return Decision(True, late=True)
+    if window.grace and window.open_at(captured_at):
+        limit = format_local(window.end + window.grace, tz, is_end=True)
+        return Decision(
+            False,
+            reason=f"el periodo {name} cerró el {closes} y el plazo para enviar apoyos captados dentro de él "
+            f"venció el {limit}",
+            status=409,
+        )
+    return Decision(False, reason=f"el periodo {name} cerró el {closes}", status=409)

@@ -1,0 +1,1 @@
+"""Aspirantes, their gestores, and the API tokens of every role."""

@@ -1,0 +1,190 @@
+"""Register aspirantes and gestores, issue and check bearer tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from convoca.db import Database
+from workflow.calendar.model import Demarcacion
+from workflow.captures.model import CLAVE_RE
+from workflow.engine.store import CalendarStore
+
+from .records import ApiToken, Aspirante, Gestor, Role, hash_token, new_token
+
+
+class Refused(Exception):
+    """A request the domain refuses; ``status`` is the HTTP status the API gives it, the message is Spanish."""
+
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field
+
+
+class NewAspirante(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200, description="Nombre completo de la persona aspirante.")
+    cargo: str = Field(min_length=1, max_length=80, description="Id del cargo en el calendario.")
+    demarcacion: str = Field(
+        min_length=1,
+        max_length=20,
+        description="Clave INEGI del municipio, id del distrito o clave de la entidad, según el cargo.",
+    )
+    constancia_date: date = Field(description="Fecha de expedición de la constancia de aspirante.")
+
+
+class NewGestor(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200, description="Nombre completo del gestor.")
+    clave_elector: str = Field(pattern=CLAVE_RE.pattern, description="Clave de elector del gestor (18 caracteres).")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a valid token speaks for."""
+
+    role: Role
+    token_id: int
+    aspirante_id: int | None = None
+    gestor_id: int | None = None
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str  # shown once; only its hash is stored
+    record: ApiToken
+
+
+class Participants:
+    def __init__(self, db: Database, calendars: CalendarStore) -> None:
+        self.db = db
+        self.calendars = calendars
+
+    # -- tokens -------------------------------------------------------------------------------------------------
+
+    def issue_token(
+        self, role: Role, now: datetime, *, subject_id: int | None = None, label: str = "", ttl: timedelta | None = None
+    ) -> IssuedToken:
+        token, digest = new_token()
+        record = ApiToken(
+            token_hash=digest,
+            role=role.value,
+            subject_id=subject_id,
+            label=label,
+            created_at=now,
+            expires_at=now + ttl if ttl else None,
+        )
+        with self.db.session() as s:
+            s.add(record)
+            s.commit()
+        return IssuedToken(token, record)
+
+    def revoke(self, token_id: int, now: datetime) -> bool:
+        with self.db.session() as s:
+            record = s.get(ApiToken, token_id)
+            if record is None:
+                return False
+            if record.revoked_at is None:
+                record.revoked_at = now
+                s.add(record)
+                s.commit()
+            return True
+
+    def authenticate(self, token: str, now: datetime) -> Principal | None:
+        with self.db.session() as s:
+            record = s.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
+            if record is None or not record.active_at(now):
+                return None
+            role = Role(record.role)
+            if role is Role.gestor:
+                gestor = s.get(Gestor, record.subject_id)
+                if gestor is None:
+                    return None
+                return Principal(role, record.id, aspirante_id=gestor.aspirante_id, gestor_id=gestor.id)
+            if role is Role.aspirante:
+                return Principal(role, record.id, aspirante_id=record.subject_id)
+            return Principal(role, record.id)
+
+    def tokens(self) -> list[ApiToken]:
+        with self.db.session() as s:
+            return list(s.exec(select(ApiToken).order_by(ApiToken.id)))
+
+    # -- aspirantes and gestores --------------------------------------------------------------------------------
+
+    def create_aspirante(
+        self, process_id: str, data: NewAspirante, now: datetime, ttl: timedelta | None = None
+    ) -> tuple[Aspirante, IssuedToken]:
+        cal = self.calendars.active(process_id).calendar
+        try:
+            cargo = cal.cargo(data.cargo)
+        except KeyError:
+            known = ", ".join(c.id for c in cal.cargos)
+            raise Refused(
+                422, f"el cargo «{data.cargo}» no existe en el calendario; cargos: {known}", "cargo"
+            ) from None
+        if cargo.demarcacion is Demarcacion.municipio:
+            keys = {m.inegi: m.name for m in cal.territory.municipios}
+            what = "la clave INEGI de un municipio (p. ej. " + next(iter(keys)) + ")"
+        elif cargo.demarcacion is Demarcacion.distrito:
+            keys = {d.id: d.name for d in cal.territory.districts}
+            what = "el id de un distrito"
+        else:
+            keys = {cal.process.entity_key: cal.process.state}
+            what = f"la clave de la entidad ({cal.process.entity_key})"
+        if data.demarcacion not in keys:
+            raise Refused(
+                422,
+                f"la demarcación «{data.demarcacion}» no corresponde al cargo {cargo.name}: indique {what}",
+                "demarcacion",
+            )
+        aspirante = Aspirante(
+            process_id=process_id,
+            name=data.name,
+            cargo_id=cargo.id,
+            demarcacion_id=data.demarcacion,
+            constancia_date=data.constancia_date,
+            created_at=now,
+        )
+        with self.db.session() as s:
+            s.add(aspirante)
+            s.commit()
+        token = self.issue_token(Role.aspirante, now, subject_id=aspirante.id, label=data.name, ttl=ttl)
+        return aspirante, token
+
+    def aspirante(self, aspirante_id: int) -> Aspirante | None:
+        with self.db.session() as s:
+            return s.get(Aspirante, aspirante_id)
+
+    def gestor(self, gestor_id: int) -> Gestor | None:
+        with self.db.session() as s:
+            return s.get(Gestor, gestor_id)
+
+    def register_gestor(
+        self, aspirante: Aspirante, data: NewGestor, now: datetime, ttl: timedelta | None = None
+    ) -> tuple[Gestor, IssuedToken]:
+        gestor = Gestor(
+            process_id=aspirante.process_id,
+            aspirante_id=aspirante.id,
+            name=data.name,
+            clave_elector=data.clave_elector.upper(),
+            created_at=now,
+        )
+        with self.db.session() as s:
+            s.add(gestor)
+            try:
+                s.commit()
+            except IntegrityError:
+                raise Refused(
+                    409,
+                    "esa persona ya está registrada como gestor en este proceso; un gestor sirve a una sola "
+                    "persona aspirante",
+                    "clave_elector",
+                ) from None
+        token = self.issue_token(Role.gestor, now, subject_id=gestor.id, label=data.name, ttl=ttl)
+        return gestor, token
