@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
@@ -34,24 +35,23 @@ def _principal(connection: ASGIConnection) -> Principal:
     return principal
 
 
-def requires(*roles: Role) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
-    """A guard: the caller must present a valid token of one of ``roles``."""
+def requires(*roles: Role, own_aspirante: bool = False) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+    """A guard: the caller must present a valid token of one of ``roles``. With ``own_aspirante``, an aspirante may
+    only reach the ``aspirante_id`` of the path that is theirs. Guards run before the body is read."""
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         principal = _principal(connection)
         if principal.role not in roles:
             allowed = ", ".join(r.value for r in roles)
             raise PermissionDeniedException(f"esta operación es para el rol {allowed}, no para {principal.role.value}")
+        own = principal.aspirante_id == connection.path_params.get("aspirante_id")
+        if own_aspirante and principal.role is Role.aspirante and not own:
+            raise PermissionDeniedException("solo puede consultar o modificar sus propios datos")
         connection.state.principal = principal
 
     return guard
 
 
-def current_principal(connection: ASGIConnection) -> Principal:
-    return connection.state.principal
-
-
-def require_own_aspirante(principal: Principal, aspirante_id: int) -> None:
-    """An aspirante sees only their own data (an administrator sees all)."""
-    if principal.role is Role.aspirante and principal.aspirante_id != aspirante_id:
-        raise PermissionDeniedException("solo puede consultar o modificar sus propios datos")
+def current_principal(request: Request) -> Principal:
+    """The principal the route's guard authenticated."""
+    return request.state.principal

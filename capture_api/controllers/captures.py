@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Annotated
 
 from litestar import Controller, Response, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.di import NamedDependency, Provide
+from litestar.params import MultipartBody
 from pydantic import ValidationError
 
 from workflow.captures.model import IMAGE_PARTS, CaptureData, Receipt
@@ -25,11 +24,12 @@ from ..services import Services
 class CaptureForm:
     """multipart/form-data: ``data`` is the JSON of the capture; the four images are JPEG or PNG files."""
 
-    data: str
-    anverso: UploadFile
-    reverso: UploadFile
-    foto: UploadFile
-    firma: UploadFile
+    # Declared optional so that a missing part gets a 422 naming it, not a generic body error; all are required.
+    data: str | None = None
+    anverso: UploadFile | None = None
+    reverso: UploadFile | None = None
+    foto: UploadFile | None = None
+    firma: UploadFile | None = None
 
 
 class CaptureController(Controller):
@@ -43,16 +43,23 @@ class CaptureController(Controller):
         "original (200); con otro contenido, 409. El acuse (201) se envía cuando todo está guardado.",
         guards=[requires(Role.gestor)],
         security=SECURITY,
-        dependencies={"principal": current_principal},  # type: ignore[dict-item]
+        dependencies={"principal": Provide(current_principal, sync_to_thread=False)},
         responses={200: Receipt},  # type: ignore[dict-item]
         sync_to_thread=True,
     )
     def post_capture(
         self,
-        services: Services,
-        principal: Principal,
-        data: Annotated[CaptureForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        data: MultipartBody[CaptureForm],
     ) -> Response[Receipt]:
+        missing = [part for part in ("data", *IMAGE_PARTS) if getattr(data, part) is None]
+        if missing:
+            return error(
+                422,
+                "faltan partes de la solicitud: " + ", ".join(missing),
+                [{"field": part, "message": f"falta la parte «{part}»"} for part in missing],
+            )
         try:
             capture = CaptureData.model_validate(json.loads(data.data))
         except json.JSONDecodeError as exc:

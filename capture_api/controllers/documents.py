@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import Parameter
+from litestar.params import FromPath, QueryParameter
 
 from workflow.documents.context import DOCUMENT_KINDS
 from workflow.documents.records import DocumentVersion
@@ -50,7 +53,7 @@ class DocumentController(Controller):
         summary="Versiones publicadas de los documentos de un proceso",
         sync_to_thread=True,
     )
-    def list_documents(self, services: Services, process_id: str) -> list[DocumentOut]:
+    def list_documents(self, services: NamedDependency[Services], process_id: FromPath[str]) -> list[DocumentOut]:
         active_or_404(services, process_id)
         return [out(v) for v in services.documents.versions(process_id, published=True)]
 
@@ -62,11 +65,13 @@ class DocumentController(Controller):
     )
     def latest_document(
         self,
-        services: Services,
+        services: NamedDependency[Services],
         request: Request,
-        process_id: str,
-        kind: str,
-        version: int | None = Parameter(default=None, ge=1, description="Número de versión; por omisión, la última."),
+        process_id: FromPath[str],
+        kind: FromPath[str],
+        version: Annotated[
+            int | None, QueryParameter(ge=1, description="Número de versión; por omisión, la última.")
+        ] = None,
     ) -> Response:
         active_or_404(services, process_id)
         if kind not in DOCUMENT_KINDS:
@@ -89,7 +94,7 @@ class DocumentController(Controller):
         media_type="application/pdf",
         sync_to_thread=True,
     )
-    def document(self, services: Services, request: Request, document_id: int) -> Response:
+    def document(self, services: NamedDependency[Services], request: Request, document_id: FromPath[int]) -> Response:
         v = services.documents.get(document_id)
         if v is None or v.published_at is None:
             raise NotFoundException(f"no existe el documento publicado {document_id}")

@@ -6,8 +6,9 @@ from collections import Counter
 from datetime import timedelta
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
+from litestar.params import FromPath, JSONBody
 from sqlmodel import select
 
 from workflow.calendar.quotas import quotas
@@ -16,7 +17,7 @@ from workflow.captures.windows import window_for
 from workflow.participants.records import Aspirante, Role
 from workflow.participants.service import NewAspirante, NewGestor, Principal
 
-from ..auth import SECURITY, current_principal, require_own_aspirante, requires
+from ..auth import SECURITY, current_principal, requires
 from ..schemas import AspiranteCreated, Count, GestorCreated, Progress
 from ..services import Services
 from .processes import active_or_404
@@ -34,7 +35,7 @@ def aspirante_or_404(services: Services, aspirante_id: int) -> Aspirante:
 class ParticipantController(Controller):
     tags = ["Aspirantes y gestores"]
     security = SECURITY
-    dependencies = {"principal": current_principal}  # type: ignore[dict-item]
+    dependencies = {"principal": Provide(current_principal, sync_to_thread=False)}
 
     @post(
         "/processes/{process_id:str}/aspirantes",
@@ -43,7 +44,7 @@ class ParticipantController(Controller):
         sync_to_thread=True,
     )
     def create_aspirante(
-        self, services: Services, process_id: str, data: NewAspirante = Body(title="Persona aspirante")
+        self, services: NamedDependency[Services], process_id: FromPath[str], data: JSONBody[NewAspirante]
     ) -> AspiranteCreated:
         active_or_404(services, process_id)
         a, token = services.participants.create_aspirante(process_id, data, services.clock.now(), ttl=TOKEN_TTL)
@@ -61,13 +62,16 @@ class ParticipantController(Controller):
     @post(
         "/aspirantes/{aspirante_id:int}/gestores",
         summary="Registrar a un gestor de la persona aspirante",
-        guards=[requires(Role.aspirante)],
+        guards=[requires(Role.aspirante, own_aspirante=True)],
         sync_to_thread=True,
     )
     def create_gestor(
-        self, services: Services, principal: Principal, aspirante_id: int, data: NewGestor = Body(title="Gestor")
+        self,
+        services: NamedDependency[Services],
+        principal: NamedDependency[Principal],
+        aspirante_id: FromPath[int],
+        data: JSONBody[NewGestor],
     ) -> GestorCreated:
-        require_own_aspirante(principal, aspirante_id)
         aspirante = aspirante_or_404(services, aspirante_id)
         g, token = services.participants.register_gestor(aspirante, data, services.clock.now(), ttl=TOKEN_TTL)
         return GestorCreated(
@@ -81,11 +85,12 @@ class ParticipantController(Controller):
     @get(
         "/aspirantes/{aspirante_id:int}/progress",
         summary="Avance de la captación de la persona aspirante",
-        guards=[requires(Role.admin, Role.aspirante)],
+        guards=[requires(Role.admin, Role.aspirante, own_aspirante=True)],
         sync_to_thread=True,
     )
-    def progress(self, services: Services, principal: Principal, aspirante_id: int) -> Progress:
-        require_own_aspirante(principal, aspirante_id)
+    def progress(
+        self, services: NamedDependency[Services], principal: NamedDependency[Principal], aspirante_id: FromPath[int]
+    ) -> Progress:
         a = aspirante_or_404(services, aspirante_id)
         cal = services.calendars.active(a.process_id).calendar
         with services.db.session() as s:

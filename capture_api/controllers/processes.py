@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC
 
 from litestar import Controller, Request, Response, get, put
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, RawBody
 
 from workflow.calendar.ics import to_ics
 from workflow.calendar.loader import CalendarError
@@ -43,7 +45,7 @@ class ProcessController(Controller):
     tags = ["Procesos"]
 
     @get("/", summary="Procesos electorales", sync_to_thread=True)
-    def list_processes(self, services: Services) -> list[ProcessSummary]:
+    def list_processes(self, services: NamedDependency[Services]) -> list[ProcessSummary]:
         return [summary(services.calendars.active(pid)) for pid in services.calendars.process_ids()]
 
     @get(
@@ -51,7 +53,7 @@ class ProcessController(Controller):
         summary="Un proceso: fases con horas locales y UTC, su estado y ventanas abiertas",
         sync_to_thread=True,
     )
-    def process_detail(self, services: Services, process_id: str) -> ProcessDetail:
+    def process_detail(self, services: NamedDependency[Services], process_id: FromPath[str]) -> ProcessDetail:
         active = active_or_404(services, process_id)
         cal, tz, now = active.calendar, active.calendar.tz, services.clock.now()
         phases, windows = [], []
@@ -101,7 +103,7 @@ class ProcessController(Controller):
         media_type="text/calendar",
         sync_to_thread=True,
     )
-    def calendar_ics(self, services: Services, process_id: str) -> Response[bytes]:
+    def calendar_ics(self, services: NamedDependency[Services], process_id: FromPath[str]) -> Response[bytes]:
         active = active_or_404(services, process_id)
         body = to_ics(active.calendar, active.version.created_at)
         return Response(
@@ -116,7 +118,7 @@ class ProcessController(Controller):
         media_type="application/yaml",
         sync_to_thread=True,
     )
-    def calendar_yaml(self, services: Services, process_id: str) -> Response[bytes]:
+    def calendar_yaml(self, services: NamedDependency[Services], process_id: FromPath[str]) -> Response[bytes]:
         active = active_or_404(services, process_id)
         return Response(
             active.loaded.text.encode(),
@@ -135,7 +137,9 @@ class ProcessController(Controller):
         responses={422: CalendarErrorBody},  # type: ignore[dict-item]
         sync_to_thread=True,
     )
-    def amend_calendar(self, services: Services, process_id: str, request: Request, body: bytes) -> Response:
+    def amend_calendar(
+        self, services: NamedDependency[Services], process_id: FromPath[str], request: Request, body: RawBody
+    ) -> Response:
         reason = request.headers.get("x-reason", "").strip()
         if not reason:
             return error(
