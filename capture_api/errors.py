@@ -6,9 +6,11 @@ import logging
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from pydantic import BaseModel, ValidationError
 
+from capture_api.schemas import ErrorBody
 from workflow.calendar.messages import spanish
 from workflow.captures.service import CaptureRefused
 from workflow.participants.service import Refused
@@ -29,6 +31,18 @@ STATUS_DETAIL = {
 }
 
 
+def documented(*codes: int, **specials: type) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the error responses a route may give (all share ``ErrorBody`` unless told otherwise)."""
+    out = {
+        code: ResponseSpec(data_container=ErrorBody, description=STATUS_DETAIL[code], generate_examples=False)
+        for code in codes
+    }
+    for code, container in specials.items():
+        status = int(code.removeprefix("s"))
+        out[status] = ResponseSpec(data_container=container, description=STATUS_DETAIL[status], generate_examples=False)
+    return out
+
+
 def error(status: int, detail: str, errors: list[dict] | None = None, headers: dict | None = None) -> Response:
     return Response(
         {"status_code": status, "detail": detail, "errors": errors or []}, status_code=status, headers=headers
@@ -46,16 +60,17 @@ def pydantic_errors(exc: ValidationError, model: type[BaseModel], prefix: str = 
 
 
 def on_validation(request: Request, exc: ValidationException) -> Response:
-    # Litestar's own checks of path, query and body: name the parameter, in Spanish.
-    problems = []
-    items = exc.extra if isinstance(exc.extra, list) else []
-    for item in items:
+    # Litestar's own checks of path, query, headers and body: name the parameter, in Spanish. A body that does not
+    # validate is 422 (unprocessable content); a malformed path, query or header is 400.
+    problems, body = [], False
+    for item in exc.extra if isinstance(exc.extra, list) else []:
         if not isinstance(item, dict):
             continue
-        key, source = item.get("key"), item.get("source")
-        where = {"path": "en la ruta", "query": "en la consulta", "body": "en el cuerpo"}.get(str(source), "")
-        problems.append({"field": key, "message": f"valor no válido o ausente {where}".strip()})
-    return error(400 if not problems else 422, "la solicitud no es válida", problems)
+        source = str(item.get("source"))
+        body = body or source == "body"
+        where = {"path": "en la ruta", "query": "en la consulta", "header": "en los encabezados"}.get(source, "")
+        problems.append({"field": item.get("key"), "message": f"valor no válido o ausente {where}".strip()})
+    return error(422 if body else 400, "la solicitud no es válida", problems)
 
 
 def on_http(request: Request, exc: HTTPException) -> Response:
@@ -72,6 +87,11 @@ def on_pydantic(request: Request, exc: ValidationError) -> Response:
     return error(422, "los datos no son válidos", pydantic_errors(exc, BaseModel))
 
 
+def on_undecodable(request: Request, exc: UnicodeDecodeError) -> Response:
+    # Raised while parsing a request whose text (a form field name, a header) is not UTF-8.
+    return error(400, "la solicitud contiene texto que no está en UTF-8")
+
+
 def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("error interno en %s %s", request.method, request.url.path)
     return error(HTTP_500_INTERNAL_SERVER_ERROR, "error interno del servidor; quedó registrado para su corrección")
@@ -83,5 +103,6 @@ HANDLERS = {
     Refused: on_refused,
     CaptureRefused: on_refused,
     ValidationError: on_pydantic,
+    UnicodeDecodeError: on_undecodable,
     Exception: on_unexpected,
 }

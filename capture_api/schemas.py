@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
+from litestar.params import PathParameter
 from pydantic import BaseModel, Field
 
 
 class Problem(BaseModel):
     field: str | None = Field(default=None, description="Campo o parte de la solicitud con el problema.")
-    message: str
-
-
-class CalendarProblem(BaseModel):
-    line: int
-    column: int
+    line: int | None = Field(default=None, description="Línea del calendario con el problema (cambios de calendario).")
+    column: int | None = Field(default=None, description="Columna del calendario con el problema.")
     message: str
 
 
@@ -24,12 +22,6 @@ class ErrorBody(BaseModel):
     status_code: int
     detail: str
     errors: list[Problem] = Field(default_factory=list)
-
-
-class CalendarErrorBody(BaseModel):
-    status_code: int
-    detail: str
-    errors: list[CalendarProblem]
 
 
 class ProcessSummary(BaseModel):
@@ -129,3 +121,7 @@ class Progress(BaseModel):
     window_opens_utc: datetime | None
     window_closes_utc: datetime | None
     window_state: str
+
+
+# Row ids in paths: positive and within a 64-bit integer, so no value can overflow the database.
+RowId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from litestar import Controller, Response, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import MultipartBody
 from pydantic import ValidationError
 
@@ -16,7 +18,7 @@ from workflow.participants.records import Role
 from workflow.participants.service import Principal
 
 from ..auth import SECURITY, current_principal, requires
-from ..errors import error, pydantic_errors
+from ..errors import documented, error, pydantic_errors
 from ..services import Services
 
 
@@ -24,12 +26,20 @@ from ..services import Services
 class CaptureForm:
     """multipart/form-data: ``data`` is the JSON of the capture; the four images are JPEG or PNG files."""
 
-    # Declared optional so that a missing part gets a 422 naming it, not a generic body error; all are required.
-    data: str | None = None
-    anverso: UploadFile | None = None
-    reverso: UploadFile | None = None
-    foto: UploadFile | None = None
-    firma: UploadFile | None = None
+    # Loosely typed and optional on purpose: a missing or malformed part gets a 422 naming it (all are required),
+    # whether the client sent it as a file or as a plain field.
+    data: Any = None
+    anverso: Any = None
+    reverso: Any = None
+    foto: Any = None
+    firma: Any = None
+
+
+def _bytes(part: Any) -> bytes:
+    """A part's content, whether the client sent it as a file or as a plain field."""
+    if isinstance(part, UploadFile):
+        return part.file.read()
+    return part if isinstance(part, bytes) else str(part).encode()
 
 
 class CaptureController(Controller):
@@ -44,7 +54,10 @@ class CaptureController(Controller):
         guards=[requires(Role.gestor)],
         security=SECURITY,
         dependencies={"principal": Provide(current_principal, sync_to_thread=False)},
-        responses={200: Receipt},  # type: ignore[dict-item]
+        responses={
+            200: ResponseSpec(data_container=Receipt, description="El mismo acuse de antes (reenvío)"),
+            **documented(400, 401, 403, 409, 413, 422),
+        },
         sync_to_thread=True,
     )
     def post_capture(
@@ -61,14 +74,12 @@ class CaptureController(Controller):
                 [{"field": part, "message": f"falta la parte «{part}»"} for part in missing],
             )
         try:
-            capture = CaptureData.model_validate(json.loads(data.data))
-        except json.JSONDecodeError as exc:
-            return error(
-                422, "la parte «data» debe ser JSON", [{"field": "data", "message": f"JSON no válido: {exc.msg}"}]
-            )
+            capture = CaptureData.model_validate(json.loads(_bytes(data.data)))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return error(422, "la parte «data» debe ser JSON", [{"field": "data", "message": f"JSON no válido: {exc}"}])
         except ValidationError as exc:
             return error(422, "los datos de la captura no son válidos", pydantic_errors(exc, CaptureData, "data."))
-        images = {part: getattr(data, part).file.read() for part in IMAGE_PARTS}
+        images = {part: _bytes(getattr(data, part)) for part in IMAGE_PARTS}
         gestor = services.participants.gestor(principal.gestor_id)  # type: ignore[arg-type]
         assert gestor is not None
         receipt, created = services.captures.submit(gestor, capture, images, services.clock.now())

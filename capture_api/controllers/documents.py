@@ -12,7 +12,8 @@ from litestar.params import FromPath, QueryParameter
 from workflow.documents.context import DOCUMENT_KINDS
 from workflow.documents.records import DocumentVersion
 
-from ..schemas import DocumentOut
+from ..errors import documented
+from ..schemas import DocumentOut, RowId
 from ..services import Services
 from .processes import active_or_404
 
@@ -51,6 +52,7 @@ class DocumentController(Controller):
     @get(
         "/processes/{process_id:str}/documents",
         summary="Versiones publicadas de los documentos de un proceso",
+        responses=documented(400, 404),
         sync_to_thread=True,
     )
     def list_documents(self, services: NamedDependency[Services], process_id: FromPath[str]) -> list[DocumentOut]:
@@ -61,6 +63,7 @@ class DocumentController(Controller):
         "/processes/{process_id:str}/documents/{kind:str}",
         summary="PDF de un documento: la última versión publicada, u otra con ?version=N",
         media_type="application/pdf",
+        responses=documented(400, 404),
         sync_to_thread=True,
     )
     def latest_document(
@@ -70,7 +73,7 @@ class DocumentController(Controller):
         process_id: FromPath[str],
         kind: FromPath[str],
         version: Annotated[
-            int | None, QueryParameter(ge=1, description="Número de versión; por omisión, la última.")
+            int | None, QueryParameter(ge=1, le=2**31, description="Número de versión; por omisión, la última.")
         ] = None,
     ) -> Response:
         active_or_404(services, process_id)
@@ -92,9 +95,10 @@ class DocumentController(Controller):
         "/documents/{document_id:int}",
         summary="PDF de una versión de un documento",
         media_type="application/pdf",
+        responses=documented(400, 404),
         sync_to_thread=True,
     )
-    def document(self, services: NamedDependency[Services], request: Request, document_id: FromPath[int]) -> Response:
+    def document(self, services: NamedDependency[Services], request: Request, document_id: RowId) -> Response:
         v = services.documents.get(document_id)
         if v is None or v.published_at is None:
             raise NotFoundException(f"no existe el documento publicado {document_id}")

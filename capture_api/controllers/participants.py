@@ -18,7 +18,8 @@ from workflow.participants.records import Aspirante, Role
 from workflow.participants.service import NewAspirante, NewGestor, Principal
 
 from ..auth import SECURITY, current_principal, requires
-from ..schemas import AspiranteCreated, Count, GestorCreated, Progress
+from ..errors import documented
+from ..schemas import AspiranteCreated, Count, GestorCreated, Progress, RowId
 from ..services import Services
 from .processes import active_or_404
 
@@ -41,6 +42,7 @@ class ParticipantController(Controller):
         "/processes/{process_id:str}/aspirantes",
         summary="Registrar a una persona aspirante (con constancia)",
         guards=[requires(Role.admin)],
+        responses=documented(400, 401, 403, 404, 422),
         sync_to_thread=True,
     )
     def create_aspirante(
@@ -63,13 +65,14 @@ class ParticipantController(Controller):
         "/aspirantes/{aspirante_id:int}/gestores",
         summary="Registrar a un gestor de la persona aspirante",
         guards=[requires(Role.aspirante, own_aspirante=True)],
+        responses=documented(400, 401, 403, 404, 409, 422),
         sync_to_thread=True,
     )
     def create_gestor(
         self,
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
-        aspirante_id: FromPath[int],
+        aspirante_id: RowId,
         data: JSONBody[NewGestor],
     ) -> GestorCreated:
         aspirante = aspirante_or_404(services, aspirante_id)
@@ -86,10 +89,11 @@ class ParticipantController(Controller):
         "/aspirantes/{aspirante_id:int}/progress",
         summary="Avance de la captación de la persona aspirante",
         guards=[requires(Role.admin, Role.aspirante, own_aspirante=True)],
+        responses=documented(400, 401, 403, 404),
         sync_to_thread=True,
     )
     def progress(
-        self, services: NamedDependency[Services], principal: NamedDependency[Principal], aspirante_id: FromPath[int]
+        self, services: NamedDependency[Services], principal: NamedDependency[Principal], aspirante_id: RowId
     ) -> Progress:
         a = aspirante_or_404(services, aspirante_id)
         cal = services.calendars.active(a.process_id).calendar

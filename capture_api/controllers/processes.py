@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC
+from typing import Annotated
 
 from litestar import Controller, Request, Response, get, put
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, RawBody
+from litestar.params import FromPath, HeaderParameter, RawBody
 
 from workflow.calendar.ics import to_ics
 from workflow.calendar.loader import CalendarError
@@ -17,8 +18,8 @@ from workflow.engine.store import ActiveCalendar, UnknownProcess
 from workflow.participants.records import Role
 
 from ..auth import SECURITY, requires
-from ..errors import error
-from ..schemas import CalendarApplied, CalendarErrorBody, OpenWindow, PhaseOut, ProcessDetail, ProcessSummary
+from ..errors import documented, error
+from ..schemas import CalendarApplied, OpenWindow, PhaseOut, ProcessDetail, ProcessSummary
 from ..services import Services
 
 
@@ -44,13 +45,14 @@ class ProcessController(Controller):
     path = "/processes"
     tags = ["Procesos"]
 
-    @get("/", summary="Procesos electorales", sync_to_thread=True)
+    @get("/", summary="Procesos electorales", responses=documented(400), sync_to_thread=True)
     def list_processes(self, services: NamedDependency[Services]) -> list[ProcessSummary]:
         return [summary(services.calendars.active(pid)) for pid in services.calendars.process_ids()]
 
     @get(
         "/{process_id:str}",
         summary="Un proceso: fases con horas locales y UTC, su estado y ventanas abiertas",
+        responses=documented(400, 404),
         sync_to_thread=True,
     )
     def process_detail(self, services: NamedDependency[Services], process_id: FromPath[str]) -> ProcessDetail:
@@ -101,6 +103,7 @@ class ProcessController(Controller):
         "/{process_id:str}/calendar.ics",
         summary="Calendario iCalendar (RFC 5545) para suscribirse",
         media_type="text/calendar",
+        responses=documented(400, 404),
         sync_to_thread=True,
     )
     def calendar_ics(self, services: NamedDependency[Services], process_id: FromPath[str]) -> Response[bytes]:
@@ -116,6 +119,7 @@ class ProcessController(Controller):
         "/{process_id:str}/calendar.yaml",
         summary="El calendario vigente, tal como se aprobó",
         media_type="application/yaml",
+        responses=documented(400, 404),
         sync_to_thread=True,
     )
     def calendar_yaml(self, services: NamedDependency[Services], process_id: FromPath[str]) -> Response[bytes]:
@@ -134,13 +138,20 @@ class ProcessController(Controller):
         guards=[requires(Role.admin)],
         security=SECURITY,
         status_code=200,
-        responses={422: CalendarErrorBody},  # type: ignore[dict-item]
+        responses=documented(400, 401, 403, 404, 422),
         sync_to_thread=True,
     )
     def amend_calendar(
-        self, services: NamedDependency[Services], process_id: FromPath[str], request: Request, body: RawBody
+        self,
+        services: NamedDependency[Services],
+        process_id: FromPath[str],
+        request: Request,
+        body: RawBody,
+        reason: Annotated[
+            str | None, HeaderParameter(name="X-Reason", description="Acuerdo o motivo que aprueba el cambio.")
+        ] = None,
     ) -> Response:
-        reason = request.headers.get("x-reason", "").strip()
+        reason = (reason or "").strip()
         if not reason:
             return error(
                 422,

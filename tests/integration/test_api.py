@@ -246,7 +246,7 @@ def test_invalid_images_and_parts(api: ApiServer, people: People) -> None:
         assert r.status_code == status, (name, r.text)
         body = r.json()
         assert any(e["field"] == field for e in body["errors"]) or field in body["detail"], (name, body)
-        assert body["detail"] and not body["detail"].isascii() or "«" in body["detail"] or body["errors"]
+        assert (body["detail"] and not body["detail"].isascii()) or "«" in body["detail"] or body["errors"]
     assert stored(api) == 0
     assert not files_dir.exists() or not any(files_dir.rglob("*.*"))  # nothing partial was written
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -281,3 +282,20 @@ def test_scheduler_replans_when_a_fixed_clock_moves(db: Database) -> None:
         assert as_rows(transitions(db)) == DURANGO_TRANSITIONS[:1]
     finally:
         sched.shutdown()
+
+
+def test_shutdown_during_a_running_action_does_not_hang(db: Database) -> None:
+    seed(db)
+    registry = ActionRegistry()
+    registry.register("generate_documents", lambda ctx: time.sleep(1.5) or {})
+    registry.register("publish", lambda ctx: {})
+    # The convocatoria starts half a second (real time) after the scheduler: its alarm runs as an APScheduler job.
+    clock = AcceleratedClock(utc("2021-11-01T06:00:00Z") - timedelta(seconds=0.5), speed=1)
+    sched = EngineScheduler(Engine(db, registry), clock, poll_seconds=60)
+    sched.start()
+    time.sleep(1.0)  # the wake is now inside the slow action
+    stopper = threading.Thread(target=sched.shutdown)
+    stopper.start()
+    stopper.join(timeout=15)
+    assert not stopper.is_alive(), "shutdown hung while a wake was running"
+    assert as_rows(transitions(db)) == DURANGO_TRANSITIONS[:1]

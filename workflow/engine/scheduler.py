@@ -38,6 +38,7 @@ class EngineScheduler:
         self.poll_seconds = poll_seconds
         self.on_report = on_report
         self._lock = threading.Lock()
+        self._stopping = False
         self._signature: tuple = ()
         self.next_wake: datetime | None = None
         self.scheduler = BackgroundScheduler(
@@ -54,6 +55,11 @@ class EngineScheduler:
         self.wake()  # reconcile at start-up: catch up whatever passed while we were down
 
     def shutdown(self) -> None:
+        # APScheduler's shutdown(wait=True) holds its job-store lock while it waits for running jobs, and a running
+        # wake ends by setting its alarm, which needs that lock: stop new wakes, let one in flight finish, then stop.
+        self._stopping = True
+        with self._lock:
+            pass
         self.scheduler.shutdown(wait=True)
 
     def _versions(self) -> tuple:
@@ -66,6 +72,8 @@ class EngineScheduler:
     def wake(self) -> None:
         """Reconcile now, then set the alarm for the next instant that needs work. Safe to call at any time."""
         with self._lock:
+            if self._stopping:
+                return
             self._signature = self._versions()
             now = self.clock.now()
             try:
