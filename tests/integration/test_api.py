@@ -39,8 +39,8 @@ class People:
 
 
 @pytest.fixture
-def api(tmp_path: Path) -> Iterator[ApiServer]:
-    server = start_server(tmp_path, utc("2022-01-20T18:00:00Z"))
+def api(tmp_path: Path, database_url: str) -> Iterator[ApiServer]:
+    server = start_server(tmp_path, utc("2022-01-20T18:00:00Z"), database_url=database_url)
     yield server
     server.stop()
 

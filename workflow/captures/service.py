@@ -90,7 +90,7 @@ class CaptureService:
             self.blobs.put(images[part], "." + image_types[part])
         capture = Capture(
             capture_id=str(data.capture_id),
-            folio=f"pendiente-{data.capture_id}",
+            folio=str(data.capture_id),  # unique placeholder until the row has its number, below
             process_id=aspirante.process_id,
             aspirante_id=aspirante.id,
             gestor_id=gestor.id,
