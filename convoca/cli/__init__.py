@@ -8,6 +8,7 @@ from .admin import admin
 from .calendar import calendar
 from .documents import documents
 from .engine import engine
+from .gestor import gestor
 from .serve import serve
 from .versions import register_version_commands
 
@@ -23,4 +24,5 @@ main.add_command(engine)
 main.add_command(documents)
 main.add_command(serve)
 main.add_command(admin)
+main.add_command(gestor)
 register_version_commands(calendar)

@@ -170,6 +170,9 @@ def test_same_capture_id_same_content_returns_the_original_receipt(api: ApiServe
     assert first.status_code == 201 and again.status_code == 200
     assert again.json() == first.json()
     assert other.status_code == 409 and "ya se recibió con otro contenido" in other.json()["detail"]
+    with api.client(people.other_gestor) as c:  # another gestor learns nothing about it
+        foreign = post(c, data)
+    assert foreign.status_code == 409 and first.json()["folio"] not in foreign.text
     assert stored(api) == 1
 
 

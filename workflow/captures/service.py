@@ -57,20 +57,24 @@ class CaptureService:
         self, gestor: Gestor, data: CaptureData, images: dict[str, bytes], received_at: datetime
     ) -> tuple[Receipt, bool]:
         """Store a capture; returns its receipt and whether it is new. Raises ``CaptureRefused``."""
-        image_types: dict[str, str] = {}
         for part in IMAGE_PARTS:
             if part not in images:
                 raise CaptureRefused(422, f"falta la imagen «{part}»", part)
+        image_hashes = {part: hashlib.sha256(images[part]).hexdigest() for part in IMAGE_PARTS}
+        digest = content_hash(data, image_hashes)
+
+        # A replay is answered before decoding anything: equal hashes mean the very bytes validated the first time,
+        # and a phone back online resends its whole queue.
+        existing = self._by_capture_id(str(data.capture_id))
+        if existing is not None:
+            return self._same_or_conflict(existing, gestor, digest), False
+
+        image_types: dict[str, str] = {}
+        for part in IMAGE_PARTS:
             try:
                 image_types[part] = check_image(part, images[part])
             except ImageProblem as exc:
                 raise CaptureRefused(exc.status, exc.message, exc.field) from None
-        image_hashes = {part: hashlib.sha256(images[part]).hexdigest() for part in IMAGE_PARTS}
-        digest = content_hash(data, image_hashes)
-
-        existing = self._by_capture_id(str(data.capture_id))
-        if existing is not None:
-            return self._same_or_conflict(existing, digest), False
 
         with self.db.session() as s:
             aspirante = s.get(Aspirante, gestor.aspirante_id)
@@ -124,14 +128,20 @@ class CaptureService:
                 raced = self._by_capture_id(str(data.capture_id))  # a concurrent post of the same id won
                 if raced is None:
                     raise
-                return self._same_or_conflict(raced, digest), False
+                return self._same_or_conflict(raced, gestor, digest), False
         return _receipt(capture), True
 
     def _by_capture_id(self, capture_id: str) -> Capture | None:
         with self.db.session() as s:
             return s.exec(select(Capture).where(Capture.capture_id == capture_id)).first()
 
-    def _same_or_conflict(self, existing: Capture, digest: str) -> Receipt:
+    def _same_or_conflict(self, existing: Capture, gestor: Gestor, digest: str) -> Receipt:
+        if existing.gestor_id != gestor.id:  # say nothing about another gestor's capture
+            raise CaptureRefused(
+                409,
+                f"el capture_id {existing.capture_id} ya está en uso; cada captura debe tener su propio capture_id",
+                "capture_id",
+            )
         if existing.content_sha256 != digest:
             raise CaptureRefused(
                 409,

@@ -1,0 +1,277 @@
+"""The reference gestor client against a real `convoca serve` process: receipts, offline queue, retries, outages."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from convoca.cli import main
+from convoca.gestor.client import CaptureQueue, GestorClient, Stats
+from convoca.gestor.synthetic import CaptureGenerator
+from workflow.captures.model import CaptureData
+
+from .api_server import free_port
+
+CONVOCA = str(Path(sys.executable).parent / "convoca")
+SERVER_AT = "2022-01-20T12:00:00Z"  # inside Durango's Gubernatura window (2 Jan–10 Feb 2022)
+CAPTURED_AT = "2022-01-20T11:00:00Z"
+CLAVES = (f"GESTOR85031210H{n:03d}" for n in itertools.count())  # a gestor serves one aspirante: one clave each
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_server(data_dir: Path, port: int, *, wait: bool = True) -> Server:
+    log_path = data_dir / f"serve-{port}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - the child process writes it
+    process = subprocess.Popen(
+        [CONVOCA, "serve", "--port", str(port), "--clock", "fixed", "--at", SERVER_AT, "--no-engine"],
+        env={**os.environ, "CONVOCA_DATA_DIR": str(data_dir)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    server = Server(f"http://127.0.0.1:{port}", data_dir, process, log_path)
+    if wait:
+        wait_healthy(server)
+    return server
+
+
+def wait_healthy(server: Server, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            log = server.log.read_text()
+            raise RuntimeError(f"convoca serve terminó con {server.process.returncode}:\n{log}")
+        try:
+            if httpx.get(server.url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("convoca serve no respondió a tiempo")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    s = start_server(tmp_path_factory.mktemp("serve"), free_port())
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def admin_token(server: Server) -> str:
+    db = f"sqlite:///{server.data_dir / 'convoca.sqlite3'}"
+    result = CliRunner().invoke(main, ["admin", "token", "create", "--database", db])
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip()
+
+
+@dataclass
+class Gestor:
+    aspirante_id: int
+    aspirante_token: str
+    token: str
+
+
+@pytest.fixture
+def gestor(server: Server, admin_token: str) -> Gestor:
+    """A fresh aspirante with one gestor, so each test counts only its own captures."""
+    api = server.url + "/api/v1"
+    a = httpx.post(
+        f"{api}/processes/durango-2021-2022/aspirantes",
+        headers={"Authorization": f"Bearer {admin_token}"},
+        json={"name": "Ana Gubernatura", "cargo": "gubernatura", "demarcacion": "10", "constancia_date": "2021-12-20"},
+    )
+    assert a.status_code == 201, a.text
+    g = httpx.post(
+        f"{api}/aspirantes/{a.json()['id']}/gestores",
+        headers={"Authorization": f"Bearer {a.json()['token']}"},
+        json={"name": "Pedro Gestor", "clave_elector": next(CLAVES)},
+    )
+    assert g.status_code == 201, g.text
+    return Gestor(a.json()["id"], a.json()["token"], g.json()["token"])
+
+
+def received(server: Server, gestor: Gestor) -> int:
+    r = httpx.get(
+        f"{server.url}/api/v1/aspirantes/{gestor.aspirante_id}/progress",
+        headers={"Authorization": f"Bearer {gestor.aspirante_token}"},
+    )
+    assert r.status_code == 200, r.text
+    return r.json()["received"]
+
+
+def gestor_cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["gestor", *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def receipt_lines(stdout: str) -> list[list[str]]:
+    return [line.split() for line in stdout.splitlines() if line.strip()]
+
+
+def test_synthetic_captures_are_valid_realistic_and_deterministic() -> None:
+    at = datetime.fromisoformat("2022-01-20T11:00:00+00:00")
+    gen = CaptureGenerator(5)
+    captures = [gen.capture(i, at) for i in range(30)]
+    for c in captures:
+        data = CaptureData.model_validate(c.data)
+        assert 1 <= data.seccion <= 1419 and c.data["captured_at"].endswith("-06:00")
+        assert all(c.images[p][:3] == b"\xff\xd8\xff" for p in ("anverso", "reverso", "foto"))
+        assert c.images["firma"][:4] == b"\x89PNG"
+        assert 60_000 < len(c.images["anverso"]) < 200_000
+    assert sum(c.data["clave_elector"][12:14] == "10" for c in captures) > 15  # mostly born in Durango
+    assert len({c.data["capture_id"] for c in captures}) == 30
+    assert len({c.images["foto"] for c in captures}) == 30  # every live photo differs
+    assert CaptureGenerator(5).capture(7, at) == captures[7]  # same seed and number: same bytes
+
+
+def test_simulate_posts_captures_and_prints_receipts(server: Server, gestor: Gestor, tmp_path: Path) -> None:
+    queue = tmp_path / "cola"
+    code, out, err = gestor_cli(
+        "simulate", "--server", server.url, "--token", gestor.token, "--count", "20", "--concurrency", "4",
+        "--seed", "1", "--captured-at", CAPTURED_AT, "--queue", str(queue),
+    )  # fmt: skip
+    assert code == 0, err
+    lines = receipt_lines(out)
+    assert len(lines) == 20 and all(outcome == "nuevo" for _, _, outcome in lines)
+    assert len({folio for folio, _, _ in lines}) == 20
+    assert "20 acuses nuevos" in err
+    q = CaptureQueue(queue)
+    assert q.pending() == [] and len(q.receipts()) == 20
+    assert received(server, gestor) == 20
+
+
+def test_offline_queue_then_flush(server: Server, gestor: Gestor, tmp_path: Path) -> None:
+    queue = tmp_path / "cola"
+    code, _, err = gestor_cli(
+        "simulate", "--offline", "--count", "5", "--seed", "2", "--captured-at", CAPTURED_AT, "--queue", str(queue)
+    )
+    assert code == 0, err
+    assert len(CaptureQueue(queue).pending()) == 5 and received(server, gestor) == 0
+
+    code, out, err = gestor_cli("flush", "--server", server.url, "--token", gestor.token, "--queue", str(queue))
+    assert code == 0, err
+    assert [outcome for _, _, outcome in receipt_lines(out)] == ["nuevo"] * 5
+    assert CaptureQueue(queue).pending() == []
+    assert received(server, gestor) == 5
+
+
+def test_same_capture_id_twice_gets_the_same_receipt(server: Server, gestor: Gestor, tmp_path: Path) -> None:
+    args = ["--server", server.url, "--token", gestor.token, "--count", "1", "--seed", "3", "--captured-at"]
+    _, first, _ = gestor_cli("simulate", *args, CAPTURED_AT, "--queue", str(tmp_path / "a"))
+    code, second, err = gestor_cli("simulate", *args, CAPTURED_AT, "--queue", str(tmp_path / "b"))
+    assert code == 0, err
+    [(folio, capture_id, outcome)] = receipt_lines(first)
+    assert outcome == "nuevo"
+    assert receipt_lines(second) == [[folio, capture_id, "repetido"]]  # 200 with the original receipt
+    assert received(server, gestor) == 1
+
+
+def test_refusals_are_final_and_kept_with_the_reason(server: Server, gestor: Gestor, tmp_path: Path) -> None:
+    queue = tmp_path / "cola"
+    code, out, err = gestor_cli(
+        "simulate", "--server", server.url, "--token", gestor.token, "--count", "2", "--seed", "4",
+        "--captured-at", "2021-12-01T12:00:00Z", "--queue", str(queue), "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    stats = json.loads(out)
+    assert stats["rejected"] == {"422": 2} and stats["retries"] == 0 and stats["accepted_new"] == 0
+    rejected = CaptureQueue(queue).rejected()
+    assert len(rejected) == 2 and "antes de que abriera el periodo" in rejected[0]["detail"]
+    assert CaptureQueue(queue).pending() == []
+
+
+def test_a_refused_token_stops_the_run_and_keeps_the_queue(server: Server, tmp_path: Path) -> None:
+    queue = tmp_path / "cola"
+    code, _, err = gestor_cli(
+        "simulate", "--server", server.url, "--token", "cvk_no-existe", "--count", "3", "--seed", "5",
+        "--captured-at", CAPTURED_AT, "--queue", str(queue), "--concurrency", "1",
+    )  # fmt: skip
+    assert code == 1 and "el token no es válido" in err
+    assert len(CaptureQueue(queue).pending()) == 1  # the first one; the rest was never generated
+    assert CaptureQueue(queue).rejected() == []
+
+
+class LosesEveryFirstResponse(httpx.HTTPTransport):
+    """The request reaches the server, but its answer is lost on the way back the first time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+        self.lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        key = re.search(rb'"capture_id": "([0-9a-f-]{36})"', request.read())[1].decode()
+        with self.lock:
+            first = key not in self.seen
+            self.seen.add(key)
+        if first:
+            response.close()
+            raise httpx.ReadTimeout("respuesta perdida", request=request)
+        return response
+
+
+def test_a_lost_answer_is_retried_with_the_same_capture_id(server: Server, gestor: Gestor, tmp_path: Path) -> None:
+    queue = CaptureQueue(tmp_path / "cola")
+    client = GestorClient(
+        server.url, gestor.token, queue, concurrency=3, retry_for=10, transport=LosesEveryFirstResponse()
+    )
+    at = datetime.fromisoformat(CAPTURED_AT.replace("Z", "+00:00"))
+    stats = client.simulate(CaptureGenerator(8), 6, at)
+    # Each capture was stored by its first attempt; the retry got the original receipt back (200).
+    assert (stats.accepted_new, stats.replays, stats.retries, stats.pending) == (0, 6, 6, 0)
+    assert len({r["folio"] for r in queue.receipts()}) == 6
+    assert received(server, gestor) == 6
+
+
+@pytest.mark.slow
+def test_server_down_at_first_still_delivers_everything_once(server: Server, gestor: Gestor, tmp_path: Path) -> None:
+    port = free_port()
+    client = GestorClient(f"http://127.0.0.1:{port}", gestor.token, CaptureQueue(tmp_path / "cola"), concurrency=4)
+    done: list[Stats] = []
+    at = datetime.fromisoformat(CAPTURED_AT.replace("Z", "+00:00"))
+    sender = threading.Thread(target=lambda: done.append(client.simulate(CaptureGenerator(6), 12, at)))
+    sender.start()
+    time.sleep(2)
+    # A second server process on the same database comes up on the port the client is trying.
+    late = start_server(server.data_dir, port)
+    try:
+        sender.join(60)
+        assert not sender.is_alive()
+    finally:
+        late.stop()
+    [stats] = done
+    assert stats.accepted_new == 12 and stats.replays == 0 and stats.pending == 0 and stats.retries > 0
+    receipts = client.queue.receipts()
+    assert len({r["folio"] for r in receipts}) == len({r["capture_id"] for r in receipts}) == 12
+    assert received(server, gestor) == 12
