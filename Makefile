@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # throwaway server of their own).
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2
 TEST_PACKAGES := $(RUN_PACKAGES) postgresql poppler-utils
-DEMO := var/demo
+PORT ?= 8000
 
 .PHONY: run test lint format setup clean
 
@@ -35,13 +35,7 @@ endef
 run: setup
 	$(call install_debian_packages,$(RUN_PACKAGES))
 	$(BIN)/convoca calendar validate calendars/*.yaml
-	$(BIN)/convoca calendar show calendars/durango-2021-2022.yaml --at 2022-01-20T12:00:00Z
-	@echo "== Reproduce el proceso de Durango 2021-2022 completo con un reloj acelerado (datos en $(DEMO)/)"
-	rm -rf $(DEMO)
-	CONVOCA_DATA_DIR=$(DEMO) $(BIN)/convoca engine run --clock accelerated \
-	  --from 2021-10-31T00:00:00-06:00 --speed 500000 --until 2022-06-07T00:00:00-05:00
-	CONVOCA_DATA_DIR=$(DEMO) $(BIN)/convoca calendar show durango-2021-2022 --at 2022-06-07T00:00:00-05:00
-	CONVOCA_DATA_DIR=$(DEMO) $(BIN)/convoca documents list durango-2021-2022
+	$(BIN)/convoca demo --port $(PORT)
 
 test: setup
 	$(call install_debian_packages,$(TEST_PACKAGES))

@@ -49,6 +49,7 @@ def create_app(
             components=Components(security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer")}),
         ),
         request_max_body_size=MAX_BODY,
+        logging_config=None,  # logging is configured by the command that runs the app
         on_startup=list(on_startup),
         on_shutdown=list(on_shutdown),
         debug=debug,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from convoca.demo import demo
+
 from .admin import admin
 from .calendar import calendar
 from .documents import documents
@@ -25,4 +27,5 @@ main.add_command(documents)
 main.add_command(serve)
 main.add_command(admin)
 main.add_command(gestor)
+main.add_command(demo)
 register_version_commands(calendar)

@@ -1,0 +1,142 @@
+"""`convoca demo`: the server with its engine, on Durango's calendar, around the close of the capture window.
+
+It is what `make run` runs: a fresh data folder, the server on an accelerated clock that starts ten real seconds
+before Durango's captación closes, an aspirante and a gestor registered through the API, synthetic captures
+sent by the reference gestor client before and after the close, and the results read back from the API. Then it
+keeps serving until Ctrl-C, so the API (/schema) and the documents can be explored.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import click
+import httpx
+import uvicorn
+
+from convoca.gestor.client import CaptureQueue, GestorClient
+from convoca.gestor.synthetic import CaptureGenerator
+from convoca.server import build_app
+from convoca.settings import Settings, get_settings
+from workflow.calendar.localtime import format_local
+from workflow.clock import AcceleratedClock, parse_instant
+from workflow.participants.records import Role
+
+PROCESS = "durango-2021-2022"
+CLOSE = "2022-02-11T00:00:00-06:00"  # Durango's captación closes at 24:00 of 10 Feb 2022
+LEAD_SECONDS = 10  # real seconds before the close: enough to send the first captures on a slow machine
+
+
+def _say(text: str) -> None:
+    click.echo(click.style("» ", fg="cyan") + text)
+
+
+def run_demo(data_dir: Path, port: int, speed: float, keep_serving: bool) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    base = get_settings()
+    settings = Settings(data_dir=data_dir, calendars_dir=base.calendars_dir, templates_dir=base.templates_dir)
+    close = parse_instant(CLOSE)
+    clock = AcceleratedClock(close - timedelta(seconds=LEAD_SECONDS * speed), speed)
+    app = build_app(clock, settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise click.ClickException(f"el servidor no pudo iniciar en el puerto {port}")
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    api = httpx.Client(base_url=url + "/api/v1", timeout=60)
+    try:
+        services = app.state.services
+        tz = services.calendars.active(PROCESS).calendar.tz
+        _say(f"servidor en {url} — documentación de la API en {url}/schema; datos en {data_dir}/")
+        _say(f"reloj acelerado ×{speed:g}: son las {format_local(clock.now(), tz)} en Durango")
+
+        admin = services.participants.issue_token(Role.admin, clock.now(), label="demo").token
+        a = api.post(
+            f"/processes/{PROCESS}/aspirantes",
+            headers={"Authorization": f"Bearer {admin}"},
+            json={
+                "name": "Ana María Soto Rivas",
+                "cargo": "gubernatura",
+                "demarcacion": "10",
+                "constancia_date": "2021-12-20",
+            },
+        ).json()
+        g = api.post(
+            f"/aspirantes/{a['id']}/gestores",
+            headers={"Authorization": f"Bearer {a['token']}"},
+            json={"name": "Jorge Ibarra", "clave_elector": "IBRAJR90051210H500"},
+        ).json()
+        _say(f"aspirante {a['id']} ({a['name']}, Gubernatura) y su gestor {g['id']} registrados por la API")
+
+        generator = CaptureGenerator(seed=2022)
+        with tempfile.TemporaryDirectory() as queue_dir:
+            client = GestorClient(url, g["token"], CaptureQueue(Path(queue_dir)), concurrency=4)
+            stats = client.simulate(generator, 40, clock.now())
+            _say(
+                f"40 apoyos enviados antes del cierre: {stats.accepted_new} recibidos, "
+                f"{stats.rate:.0f} por segundo, p50 {stats.percentile(50) * 1000:.0f} ms"
+            )
+
+            inside = clock.now()
+            _say(f"esperando el cierre del periodo ({format_local(close, tz, is_end=True)}) …")
+            while clock.now() < close:
+                time.sleep(0.1)
+            late = client.simulate(generator, 3, inside, start=100)
+            after = client.simulate(generator, 3, clock.now(), start=200)
+            _say(f"tras el cierre, 3 apoyos captados antes: {late.accepted_new} recibidos en el plazo de gracia")
+            reasons = {r["detail"] for r in client.queue.rejected()}
+            _say(
+                f"tras el cierre, 3 apoyos captados después: {sum(after.rejected.values())} rechazados (409): "
+                + "; ".join(sorted(reasons))
+            )
+
+        progress = api.get(f"/aspirantes/{a['id']}/progress", headers={"Authorization": f"Bearer {a['token']}"}).json()
+        _say(
+            f"avance: {progress['received']} apoyos recibidos ({progress['late']} en el plazo de gracia) de "
+            f"{progress['required']:,} requeridos; periodo {progress['window_state']}"
+        )
+        deadline = time.monotonic() + 60
+        docs = []
+        while time.monotonic() < deadline and len(docs) < 2:  # the engine publishes them at start-up
+            docs = api.get(f"/processes/{PROCESS}/documents").json()
+            time.sleep(0.2)
+        for d in docs:
+            _say(f"{d['title']} (v{d['number']}): {url}{d['url']}")
+        if keep_serving:
+            _say("el servidor sigue en marcha con el reloj acelerado; Ctrl-C para terminar")
+            while thread.is_alive():
+                thread.join(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        api.close()
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+@click.command()
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--speed", default=10.0, show_default=True, type=click.FloatRange(min=1), help="Factor del reloj.")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Carpeta de datos de la demostración (se vacía al empezar; por omisión, var/demo).",
+)
+@click.option("--exit/--serve", "exit_after", default=False, help="Terminar al acabar en vez de seguir sirviendo.")
+def demo(port: int, speed: float, data_dir: Path | None, exit_after: bool) -> None:
+    """Demostración: servidor, motor y gestor en torno al cierre de la captación de Durango 2021-2022."""
+    run_demo(data_dir or get_settings().data_dir / "demo", port, speed, keep_serving=not exit_after)

@@ -1,0 +1,22 @@
+"""`convoca demo` (what `make run` runs) goes through the close of the window and reports what happened."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from convoca.cli import main
+
+
+@pytest.mark.slow
+def test_demo_runs_around_the_close_and_exits(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["demo", "--port", "0", "--speed", "60", "--exit", "--data", str(tmp_path / "demo")]
+    )
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "40 apoyos enviados antes del cierre: 40 recibidos" in out
+    assert "3 apoyos captados antes: 3 recibidos en el plazo de gracia" in out
+    assert "3 rechazados (409): el periodo «Captación del apoyo de la ciudadanía (Gubernatura)» cerró el " in out
+    assert "avance: 43 apoyos recibidos (3 en el plazo de gracia) de 13,386 requeridos; periodo cerrada" in out
+    assert "Convocatoria a la ciudadanía" in out and "Protocolo para la captación" in out
