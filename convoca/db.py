@@ -50,7 +50,7 @@ def make_engine(url: str) -> Engine:
         dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below be the only one
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA synchronous=FULL")  # a commit acknowledged to a gestor must survive a power cut
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
