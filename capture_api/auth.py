@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 
 from workflow.participants.records import Role
 from workflow.participants.service import Principal
 
+from .errors import ApiError
 from .services import Services
 
 SECURITY = [{"BearerToken": []}]
@@ -21,16 +21,14 @@ def _principal(connection: ASGIConnection) -> Principal:
     header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthorizedException(
-            "falta el token: envíe el encabezado «Authorization: Bearer TOKEN»",
-            headers={"WWW-Authenticate": "Bearer"},
+        raise ApiError(
+            401, "falta el token: envíe el encabezado «Authorization: Bearer TOKEN»", {"WWW-Authenticate": "Bearer"}
         )
     services: Services = connection.app.state.services
     principal = services.participants.authenticate(token.strip(), services.clock.now())
     if principal is None:
-        raise NotAuthorizedException(
-            "el token no es válido, fue revocado o ya venció",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        raise ApiError(
+            401, "el token no es válido, fue revocado o ya venció", {"WWW-Authenticate": 'Bearer error="invalid_token"'}
         )
     return principal
 
@@ -43,10 +41,10 @@ def requires(*roles: Role, own_aspirante: bool = False) -> Callable[[ASGIConnect
         principal = _principal(connection)
         if principal.role not in roles:
             allowed = ", ".join(r.value for r in roles)
-            raise PermissionDeniedException(f"esta operación es para el rol {allowed}, no para {principal.role.value}")
+            raise ApiError(403, f"esta operación es para el rol {allowed}, no para {principal.role.value}")
         own = principal.aspirante_id == connection.path_params.get("aspirante_id")
         if own_aspirante and principal.role is Role.aspirante and not own:
-            raise PermissionDeniedException("solo puede consultar o modificar sus propios datos")
+            raise ApiError(403, "solo puede consultar o modificar sus propios datos")
         connection.state.principal = principal
 
     return guard

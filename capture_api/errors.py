@@ -31,6 +31,19 @@ STATUS_DETAIL = {
 }
 
 
+class ApiError(Exception):
+    """An error of ours, with its Spanish detail. (Litestar's own HTTP exceptions carry English text: they are
+    answered with the generic Spanish detail of their status.)"""
+
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.headers = status, detail, headers
+
+
+def not_found(detail: str) -> ApiError:
+    return ApiError(404, detail)
+
+
 def documented(*codes: int, **specials: type) -> dict[int, ResponseSpec]:
     """OpenAPI entries for the error responses a route may give (all share ``ErrorBody`` unless told otherwise)."""
     out = {
@@ -74,9 +87,11 @@ def on_validation(request: Request, exc: ValidationException) -> Response:
 
 
 def on_http(request: Request, exc: HTTPException) -> Response:
-    status = exc.status_code
-    detail = exc.detail if exc.detail and not exc.detail.isascii() else STATUS_DETAIL.get(status, "error")
-    return error(status, detail, headers=exc.headers)
+    return error(exc.status_code, STATUS_DETAIL.get(exc.status_code, "error en la solicitud"), headers=exc.headers)
+
+
+def on_api_error(request: Request, exc: ApiError) -> Response:
+    return error(exc.status, exc.detail, headers=exc.headers)
 
 
 def on_refused(request: Request, exc: Refused | CaptureRefused) -> Response:
@@ -100,6 +115,7 @@ def on_unexpected(request: Request, exc: Exception) -> Response:
 HANDLERS = {
     ValidationException: on_validation,
     HTTPException: on_http,
+    ApiError: on_api_error,
     Refused: on_refused,
     CaptureRefused: on_refused,
     ValidationError: on_pydantic,

@@ -6,13 +6,12 @@ from typing import Annotated
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 
 from workflow.documents.context import DOCUMENT_KINDS
 from workflow.documents.records import DocumentVersion
 
-from ..errors import documented
+from ..errors import documented, not_found
 from ..schemas import DocumentOut, RowId
 from ..services import Services
 from .processes import active_or_404
@@ -78,13 +77,13 @@ class DocumentController(Controller):
     ) -> Response:
         active_or_404(services, process_id)
         if kind not in DOCUMENT_KINDS:
-            raise NotFoundException(f"no hay documento «{kind}»; documentos: {', '.join(DOCUMENT_KINDS)}")
+            raise not_found(f"no hay documento «{kind}»; documentos: {', '.join(DOCUMENT_KINDS)}")
         versions = [v for v in services.documents.versions(process_id, published=True) if v.kind == kind]
         chosen = (
             versions[-1] if versions and version is None else next((v for v in versions if v.number == version), None)
         )
         if chosen is None:
-            raise NotFoundException(
+            raise not_found(
                 f"la {kind} de {process_id} aún no está publicada"
                 if version is None
                 else f"no existe la versión {version} publicada de la {kind}"
@@ -101,5 +100,5 @@ class DocumentController(Controller):
     def document(self, services: NamedDependency[Services], request: Request, document_id: RowId) -> Response:
         v = services.documents.get(document_id)
         if v is None or v.published_at is None:
-            raise NotFoundException(f"no existe el documento publicado {document_id}")
+            raise not_found(f"no existe el documento publicado {document_id}")
         return pdf_response(services, request, v)

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody
 from sqlmodel import select
 
@@ -18,7 +17,7 @@ from workflow.participants.records import Aspirante, Role
 from workflow.participants.service import NewAspirante, NewGestor, Principal
 
 from ..auth import SECURITY, current_principal, requires
-from ..errors import documented
+from ..errors import documented, not_found
 from ..schemas import AspiranteCreated, Count, GestorCreated, Progress, RowId
 from ..services import Services
 from .processes import active_or_404
@@ -29,7 +28,7 @@ TOKEN_TTL = timedelta(days=365)
 def aspirante_or_404(services: Services, aspirante_id: int) -> Aspirante:
     a = services.participants.aspirante(aspirante_id)
     if a is None:
-        raise NotFoundException(f"no existe la persona aspirante {aspirante_id}")
+        raise not_found(f"no existe la persona aspirante {aspirante_id}")
     return a
 
 

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from litestar import Controller, Request, Response, get, put
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, HeaderParameter, RawBody
 
 from workflow.calendar.ics import to_ics
@@ -18,7 +17,7 @@ from workflow.engine.store import ActiveCalendar, UnknownProcess
 from workflow.participants.records import Role
 
 from ..auth import SECURITY, requires
-from ..errors import documented, error
+from ..errors import documented, error, not_found
 from ..schemas import CalendarApplied, OpenWindow, PhaseOut, ProcessDetail, ProcessSummary
 from ..services import Services
 
@@ -27,7 +26,7 @@ def active_or_404(services: Services, process_id: str) -> ActiveCalendar:
     try:
         return services.calendars.active(process_id)
     except UnknownProcess as exc:
-        raise NotFoundException(str(exc)) from None
+        raise not_found(str(exc)) from None
 
 
 def summary(active: ActiveCalendar) -> ProcessSummary:

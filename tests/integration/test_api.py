@@ -274,6 +274,8 @@ def test_process_detail_shows_phases_and_open_windows(api: ApiServer) -> None:
         ics = c.get(f"/processes/{DURANGO}/calendar.ics")
         yaml = c.get(f"/processes/{DURANGO}/calendar.yaml")
         missing = c.get("/processes/no-existe")
+        no_route = c.get("/nada")
+        wrong_method = c.delete("/processes")
     assert [p["id"] for p in listed] == [DURANGO]
     assert detail["now"] == "2022-01-20T18:00:00Z" and detail["state"] == "en curso"
     windows = {w["phase_id"]: w for w in detail["open_windows"]}
@@ -286,6 +288,8 @@ def test_process_detail_shows_phases_and_open_windows(api: ApiServer) -> None:
     assert b"TZID=America/Monterrey" in ics.content
     assert yaml.text == (ROOT / "calendars" / "durango-2021-2022.yaml").read_text()
     assert missing.status_code == 404 and missing.json()["detail"] == "el proceso «no-existe» no existe"
+    assert no_route.status_code == 404 and no_route.json()["detail"] == "no existe el recurso solicitado"
+    assert wrong_method.status_code == 405 and wrong_method.json()["detail"] == "método no permitido en esta ruta"
 
 
 def test_progress_counts_what_arrived(api: ApiServer, people: People) -> None:
