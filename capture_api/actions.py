@@ -17,7 +17,7 @@ from .services import Services
 
 def _aspirantes(services: Services, ctx: ActionContext) -> list[Aspirante]:
     cargos = set(ctx.phase.cargos) if ctx.phase is not None else set()
-    with services.db.session() as s:
+    with services.db.reading() as s:
         rows = s.exec(select(Aspirante).where(Aspirante.process_id == ctx.process_id)).all()
     return [a for a in rows if not cargos or a.cargo_id in cargos]
 
@@ -28,7 +28,7 @@ def register_capture_actions(registry: ActionRegistry, services: Services) -> No
 
     def close_capture(ctx: ActionContext) -> dict[str, Any]:
         ids = [a.id for a in _aspirantes(services, ctx)]
-        with services.db.session() as s:
+        with services.db.reading() as s:
             counts = dict(
                 s.exec(
                     select(Capture.aspirante_id, func.count())

@@ -37,7 +37,7 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
@@ -57,9 +57,10 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Take the write lock up front: a deferred transaction that upgrades to a writer can fail at once with
-        # "database is locked" when another process writes, whatever the busy timeout.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front: a deferred transaction that upgrades to a writer can fail at once
+        # with "database is locked" when another process writes, whatever the busy timeout. Readers never block
+        # in WAL mode, so they begin deferred.
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -70,6 +71,9 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        # On SQLite reads get their own engine, whose transactions do not take the write lock.
+        sqlite = make_url(url).get_backend_name() == "sqlite"
+        self.read_engine = make_engine(url, read_only=True) if sqlite else self.engine
 
     def create_all(self) -> None:
         import workflow.captures.records
@@ -81,8 +85,17 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A session that may write."""
         with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session that only reads: on SQLite it never waits for, nor holds up, a writer."""
+        with Session(self.read_engine, expire_on_commit=False) as session:
             yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()

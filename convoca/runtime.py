@@ -62,11 +62,13 @@ def build_services(
     """The domain services behind the HTTP API."""
     settings = settings or get_settings()
     store = store or CalendarStore(db)
+    participants = Participants(db, store)
+    store.amendment_checks.append(participants.amendment_problems)
     return Services(
         db=db,
         clock=clock,
         calendars=store,
         documents=document_service(db, settings, store),
-        participants=Participants(db, store),
+        participants=participants,
         captures=CaptureService(db, store, BlobStore(settings.data_dir / "captures")),
     )

@@ -96,7 +96,7 @@ class ParticipantController(Controller):
     ) -> Progress:
         a = aspirante_or_404(services, aspirante_id)
         cal = services.calendars.active(a.process_id).calendar
-        with services.db.session() as s:
+        with services.db.reading() as s:
             rows = list(s.exec(select(Capture.seccion, Capture.late).where(Capture.aspirante_id == a.id)))
         required = next(
             (q.required for q in quotas(cal, cal.cargo(a.cargo_id)) if q.demarcacion.id == a.demarcacion_id), None

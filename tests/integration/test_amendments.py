@@ -311,3 +311,38 @@ def test_amendment_runs_its_registered_actions_once(db: Database, store: Calenda
     assert calls == [(2, "amend", None)]
     engine.reconcile(later + timedelta(minutes=5))
     assert calls == [(2, "amend", None)]
+
+
+GRACE = "late_upload_grace_hours: 24   # [no confirmada] en 2018 se aceptaron al día siguiente"
+
+
+def test_an_expired_grace_cannot_be_reopened_nor_a_started_captacion_change_its_cargos(store: CalendarStore) -> None:
+    after_grace = utc("2022-02-13T00:00:00Z")  # the grace of 24 h ended at 2022-02-12T06:00Z
+    with pytest.raises(CalendarError) as exc:
+        store.apply(
+            amended(GRACE, "late_upload_grace_hours: 168"), file="d.yaml", author="s", reason="r", now=after_grace
+        )
+    assert "el plazo para enviar apoyos de «captacion-gubernatura»" in exc.value.problems[0].message
+    narrowed = amended(
+        "    cargos: [gubernatura]\n    start: 2022-01-02\n",
+        "    cargos: [gubernatura]\n    groups: [1]\n    start: 2022-01-02\n",
+    )
+    with pytest.raises(CalendarError) as exc:
+        store.apply(narrowed, file="d.yaml", author="s", reason="r", now=utc("2022-01-20T00:00:00Z"))
+    assert any("no puede cambiar los grupos" in p.message for p in exc.value.problems)
+    # Inside the grace the limit may still be extended, into the future.
+    inside = utc("2022-02-11T12:00:00Z")
+    assert (
+        store.apply(
+            amended(GRACE, "late_upload_grace_hours: 48"), file="d.yaml", author="s", reason="r", now=inside
+        ).number
+        == 2
+    )
+
+
+def test_fired_edges_count_as_past_whatever_the_callers_clock(db: Database, store: CalendarStore) -> None:
+    Engine(db, ActionRegistry()).reconcile(utc("2022-02-12T00:00:00Z"))  # the captación has closed
+    # A caller whose clock says it is still January cannot move the close that already fired.
+    with pytest.raises(CalendarError) as exc:
+        store.apply(extend_gubernatura(), file="d.yaml", author="s", reason="r", now=utc("2022-01-20T00:00:00Z"))
+    assert any("cerró el 2022-02-10 24:00 CST" in p.message for p in exc.value.problems)

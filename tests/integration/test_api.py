@@ -430,3 +430,24 @@ def test_authorization_matrix(api: ApiServer, people: People) -> None:
                     "el token no es válido, fue revocado o ya venció",
                 )
     assert failures == []
+
+
+def test_registered_aspirantes_protect_their_cargo_and_constancia_dates_are_checked(
+    api: ApiServer, people: People
+) -> None:
+    text = (ROOT / "calendars" / "durango-2021-2022.yaml").read_text()
+    renamed = text.replace("  - id: gubernatura\n", "  - id: gubernatura-2022\n").replace(
+        "cargos: [gubernatura]", "cargos: [gubernatura-2022]"
+    )
+    with api.client(people.admin) as c:
+        refused = c.put(f"/processes/{DURANGO}/calendar", content=renamed, headers={"X-Reason": "x"})
+        out_of_process = c.post(
+            f"/processes/{DURANGO}/aspirantes",
+            json={"name": "X", "cargo": "gubernatura", "demarcacion": "10", "constancia_date": "9999-12-31"},
+        )
+    assert refused.status_code == 422
+    assert any("«gubernatura» tiene aspirantes registrados" in e["message"] for e in refused.json()["errors"])
+    assert out_of_process.status_code == 422
+    assert out_of_process.json()["errors"][0]["field"] == "constancia_date"
+    with api.client(people.gestor) as c:  # the calendar in force is unchanged: captures still work
+        assert post(c, capture()).status_code == 201

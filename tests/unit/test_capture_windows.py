@@ -22,7 +22,7 @@ def test_window_from_each_constancia_lasts_window_days_within_the_phase(syntheti
     early = window_for(synthetic, "diputacion", "01", date(2022, 1, 10))  # constancia before the phase opened
     mid = window_for(synthetic, "diputacion", "01", date(2022, 2, 1))
     late = window_for(synthetic, "diputacion", "01", date(2022, 2, 20))  # 30 days would pass the phase's end
-    assert early.start == utc("2022-01-20T05:00Z") and early.end == utc("2022-02-09T05:00Z")
+    assert early.start == utc("2022-01-20T05:00Z") and early.end == utc("2022-02-19T05:00Z")  # 30 days from opening
     assert mid.start == utc("2022-02-01T05:00Z") and mid.end == utc("2022-03-03T05:00Z")
     assert late.start == utc("2022-02-20T05:00Z") and late.end == utc("2022-03-06T05:00Z")
     assert mid.grace == timedelta(hours=12)

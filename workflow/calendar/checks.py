@@ -271,6 +271,22 @@ def _phases(parts: Parts) -> Iterator[Finding]:
             continue
         spans.append((i, ph, start, end))
     yield from _order(spans, parts.process.get("election_day"), tz)
+    yield from _one_capture_window(phases)
+
+
+def _one_capture_window(phases: list[tuple[int, Phase]]) -> Iterator[Finding]:
+    """Each aspirante has one capture window: two captación phases may not cover the same cargo and group."""
+    capture = [(i, ph) for i, ph in phases if ph.kind is PhaseKind.captacion_apoyo]
+    for n, (i, ph) in enumerate(capture):
+        other = next((q for _, q in capture[:n] if _overlap(q, ph)), None)
+        if other is not None:
+            yield (
+                ("phases", i, "id"),
+                (
+                    f"las fases de captación «{other.id}» y «{ph.id}» se aplican a los mismos cargos y grupos; cada "
+                    "aspirante tiene un solo periodo: para ampliarlo, mueva el fin de «" + other.id + "»"
+                ),
+            )
 
 
 def _instant(ph: Phase, edge: str, tz: ZoneInfo) -> datetime | str:

@@ -76,7 +76,7 @@ class CaptureService:
             except ImageProblem as exc:
                 raise CaptureRefused(exc.status, exc.message, exc.field) from None
 
-        with self.db.session() as s:
+        with self.db.reading() as s:
             aspirante = s.get(Aspirante, gestor.aspirante_id)
         assert aspirante is not None
         cal = self.calendars.active(aspirante.process_id).calendar
@@ -132,7 +132,7 @@ class CaptureService:
         return _receipt(capture), True
 
     def _by_capture_id(self, capture_id: str) -> Capture | None:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return s.exec(select(Capture).where(Capture.capture_id == capture_id)).first()
 
     def _same_or_conflict(self, existing: Capture, gestor: Gestor, digest: str) -> Receipt:

@@ -48,6 +48,8 @@ def group_of(cal: Calendar, cargo_id: str, demarcacion_id: str) -> int | None:
 def window_for(cal: Calendar, cargo_id: str, demarcacion_id: str, constancia: date) -> Window | None:
     """The capture window of an aspirante, or None when the calendar gives their cargo none."""
     tz = cal.tz
+    if cargo_id not in {c.id for c in cal.cargos}:
+        return None
     group = group_of(cal, cargo_id, demarcacion_id)
     for phase in cal.phases:
         if phase.kind is not PhaseKind.captacion_apoyo or not phase.applies_to(cargo_id, group):
@@ -55,10 +57,11 @@ def window_for(cal: Calendar, cargo_id: str, demarcacion_id: str, constancia: da
         start, end = phase.start_utc(tz), phase.end_utc(tz)
         if phase.window_from_constancia:
             # Each aspirante's window opens when their constancia is issued (never before the phase opens) and
-            # lasts window_days, never past the phase's end.
+            # lasts window_days from that opening, never past the phase's end.
             start = max(start, day_start_utc(constancia, tz))
             if phase.window_days is not None:
-                end = min(end, day_start_utc(constancia + timedelta(days=phase.window_days), tz))
+                first_day = start.astimezone(tz).date()
+                end = min(end, day_start_utc(first_day + timedelta(days=phase.window_days), tz))
         grace = timedelta(hours=phase.late_upload_grace_hours or 0)
         return Window(phase, start, end, grace)
     return None

@@ -24,21 +24,21 @@ class DocumentService:
         self.renderer = renderer
 
     def latest(self, process_id: str, kind: str, *, published: bool = False) -> DocumentVersion | None:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             q = select(DocumentVersion).where(DocumentVersion.process_id == process_id, DocumentVersion.kind == kind)
             if published:
                 q = q.where(DocumentVersion.published_at.is_not(None))  # type: ignore[union-attr]
             return s.exec(q.order_by(DocumentVersion.number.desc())).first()  # type: ignore[attr-defined]
 
     def versions(self, process_id: str, *, published: bool = False) -> list[DocumentVersion]:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             q = select(DocumentVersion).where(DocumentVersion.process_id == process_id)
             if published:
                 q = q.where(DocumentVersion.published_at.is_not(None))  # type: ignore[union-attr]
             return list(s.exec(q.order_by(DocumentVersion.kind, DocumentVersion.number)))
 
     def get(self, document_id: int) -> DocumentVersion | None:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return s.get(DocumentVersion, document_id)
 
     def pdf(self, version: DocumentVersion) -> bytes:

@@ -6,14 +6,27 @@ a phase that has started cannot be removed; a new or pending phase cannot start 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from workflow.calendar.localtime import format_local
 from workflow.calendar.model import Calendar
 from workflow.calendar.source import Path
 
+# What a started captación may not change: who it concerns and how each aspirante's window is computed.
+FROZEN_CAPTURE_FIELDS = {
+    "kind": "el tipo",
+    "cargos": "los cargos",
+    "groups": "los grupos",
+    "window_from_constancia": "el inicio por constancia",
+    "window_days": "los días por aspirante",
+}
 
-def amendment_problems(old: Calendar, new: Calendar, now: datetime) -> list[tuple[Path, str]]:
+
+def amendment_problems(
+    old: Calendar, new: Calendar, now: datetime, fired: set[tuple[str, str]] = frozenset()
+) -> list[tuple[Path, str]]:
+    """Problems with replacing ``old`` by ``new`` at ``now``. ``fired`` are the edges the engine already fired:
+    they count as past whatever the clock says, so a caller's clock cannot rewrite what has happened."""
     problems: list[tuple[Path, str]] = []
     if new.process.id != old.process.id:
         return [(("process", "id"), f"el calendario es del proceso «{new.process.id}», no de «{old.process.id}»")]
@@ -24,9 +37,12 @@ def amendment_problems(old: Calendar, new: Calendar, now: datetime) -> list[tupl
     def local(instant: datetime, is_end: bool = False) -> str:
         return format_local(instant, tz_old, is_end=is_end)
 
+    def started(p) -> bool:
+        return p.start_utc(tz_old) <= now or (p.id, "start") in fired
+
     for p in old.phases:
         start, end = p.start_utc(tz_old), p.end_utc(tz_old)
-        if start > now:
+        if not started(p):
             continue
         if p.id not in index:
             problems.append(
@@ -44,7 +60,21 @@ def amendment_problems(old: Calendar, new: Calendar, now: datetime) -> list[tupl
                     f"(se propuso {local(new_start)})",
                 )
             )
-        if end <= now:
+        if p.kind.value == "captacion_apoyo" or q.kind != p.kind:
+            for name, label in FROZEN_CAPTURE_FIELDS.items():
+                if getattr(q, name) != getattr(p, name):
+                    problems.append((("phases", i, name), f"la fase «{p.id}» ya inició; no puede cambiar {label}"))
+            old_limit = end + timedelta(hours=p.late_upload_grace_hours or 0)
+            new_limit = new_end + timedelta(hours=q.late_upload_grace_hours or 0)
+            if new_limit != old_limit and (old_limit <= now or new_limit <= now):
+                problems.append(
+                    (
+                        ("phases", i, "late_upload_grace_hours"),
+                        f"el plazo para enviar apoyos de «{p.id}» vence o venció el {local(old_limit, True)}; "
+                        "no puede reabrirse ni llevarse al pasado",
+                    )
+                )
+        if end <= now or (p.id, "end") in fired:
             if new_end != end:
                 problems.append(
                     (
@@ -61,9 +91,9 @@ def amendment_problems(old: Calendar, new: Calendar, now: datetime) -> list[tupl
                     f"{local(new_end, True)} ya pasó (ahora es {when})",
                 )
             )
-    started = {p.id for p in old.phases if p.start_utc(tz_old) <= now}
+    started_ids = {p.id for p in old.phases if started(p)}
     for i, q in enumerate(new.phases):
-        if q.id in started:
+        if q.id in started_ids:
             continue
         new_start = q.start_utc(tz_new)
         if new_start <= now:

@@ -73,7 +73,7 @@ def amendment_key(active: ActiveCalendar) -> tuple[str, str] | None:
 
 def fired_edges(db: Database, process_id: str) -> dict[tuple[str, str], Transition]:
     """The transitions recorded for a process, by (phase id, edge)."""
-    with db.session() as s:
+    with db.reading() as s:
         rows = s.exec(select(Transition).where(Transition.process_id == process_id))
         return {(t.phase_id, t.edge): t for t in rows}
 
@@ -132,7 +132,7 @@ class Engine:
         pid = active.calendar.process.id
         phase_id, edge = key
         late = now - instant > self.late_tolerance
-        with self.db.session() as s:
+        with self.db.reading() as s:
             t = Transition(
                 process_id=pid,
                 phase_id=phase_id,
@@ -202,7 +202,7 @@ class Engine:
                 blocked.add(t.id)
 
     def _predecessors_done(self, run: ActionRun) -> bool:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             pending = s.exec(
                 select(ActionRun.id).where(
                     ActionRun.transition_id == run.transition_id,
@@ -293,7 +293,7 @@ class Engine:
                 if b.key not in done:
                     candidates.append(max(b.instant, now))
                     break
-        with self.db.session() as s:
+        with self.db.reading() as s:
             runs = s.exec(
                 select(ActionRun)
                 .where(ActionRun.status != "succeeded")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path as FsPath
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from convoca.db import Database
 from workflow.calendar.loader import CalendarError, LoadedCalendar, parse_calendar
-from workflow.calendar.source import Problem, read_yaml
-from workflow.records import CalendarVersion, ProcessRecord
+from workflow.calendar.model import Calendar
+from workflow.calendar.source import Path, Problem, read_yaml
+from workflow.records import CalendarVersion, ProcessRecord, Transition
 
 from .amendments import amendment_problems
 
@@ -33,9 +35,15 @@ class ActiveCalendar:
         return self.loaded.calendar
 
 
+# A check another package adds (e.g. participants: a cargo with aspirantes cannot disappear): in the amendment's
+# transaction, the problems, as (path in the calendar, Spanish message), of putting a calendar in force.
+AmendmentCheck = Callable[[Session, str, Calendar], list[tuple[Path, str]]]
+
+
 class CalendarStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.amendment_checks: list[AmendmentCheck] = []
         self._parsed: dict[str, LoadedCalendar] = {}  # by sha256: versions never change once stored
 
     def _parse(self, version: CalendarVersion) -> LoadedCalendar:
@@ -46,15 +54,15 @@ class CalendarStore:
         return loaded
 
     def process_ids(self) -> list[str]:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return list(s.exec(select(ProcessRecord.id).order_by(ProcessRecord.id)))
 
     def processes(self) -> list[ProcessRecord]:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return list(s.exec(select(ProcessRecord).order_by(ProcessRecord.id)))
 
     def active(self, process_id: str) -> ActiveCalendar:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             proc = s.get(ProcessRecord, process_id)
             if proc is None:
                 raise UnknownProcess(process_id)
@@ -66,7 +74,7 @@ class CalendarStore:
         return ActiveCalendar(version, self._parse(version))
 
     def history(self, process_id: str) -> list[tuple[CalendarVersion, LoadedCalendar]]:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             if s.get(ProcessRecord, process_id) is None:
                 raise UnknownProcess(process_id)
             versions = s.exec(
@@ -115,7 +123,12 @@ class CalendarStore:
                 ).one()
                 if current.sha256 == loaded.sha256:
                     return current
-                problems = amendment_problems(self._parse(current).calendar, cal, now)
+                fired = set(
+                    s.exec(select(Transition.phase_id, Transition.edge).where(Transition.process_id == proc.id)).all()
+                )
+                problems = amendment_problems(self._parse(current).calendar, cal, now, fired)
+                for check in self.amendment_checks:
+                    problems += check(s, proc.id, cal)
                 if problems:
                     _, source, _ = read_yaml(text, file)
                     raise CalendarError([source.problem(path, message) for path, message in problems])

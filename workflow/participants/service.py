@@ -7,11 +7,12 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from convoca.db import Database
-from workflow.calendar.model import Demarcacion
+from workflow.calendar.model import Calendar, Demarcacion
 from workflow.captures.model import CLAVE_RE
+from workflow.captures.windows import window_for
 from workflow.engine.store import CalendarStore
 
 from .records import ApiToken, Aspirante, Gestor, Role, hash_token, new_token
@@ -61,6 +62,31 @@ class IssuedToken:
     record: ApiToken
 
 
+def _token(
+    s: Session, role: Role, now: datetime, subject_id: int | None, label: str, ttl: timedelta | None
+) -> IssuedToken:
+    token, digest = new_token()
+    record = ApiToken(
+        token_hash=digest,
+        role=role.value,
+        subject_id=subject_id,
+        label=label,
+        created_at=now,
+        expires_at=now + ttl if ttl else None,
+    )
+    s.add(record)
+    return IssuedToken(token, record)
+
+
+def _demarcaciones(cal: Calendar, cargo) -> dict[str, str]:
+    """The demarcaciones of a cargo: key → name."""
+    if cargo.demarcacion is Demarcacion.municipio:
+        return {m.inegi: m.name for m in cal.territory.municipios}
+    if cargo.demarcacion is Demarcacion.distrito:
+        return {d.id: d.name for d in cal.territory.districts}
+    return {cal.process.entity_key: cal.process.state}
+
+
 class Participants:
     def __init__(self, db: Database, calendars: CalendarStore) -> None:
         self.db = db
@@ -71,19 +97,10 @@ class Participants:
     def issue_token(
         self, role: Role, now: datetime, *, subject_id: int | None = None, label: str = "", ttl: timedelta | None = None
     ) -> IssuedToken:
-        token, digest = new_token()
-        record = ApiToken(
-            token_hash=digest,
-            role=role.value,
-            subject_id=subject_id,
-            label=label,
-            created_at=now,
-            expires_at=now + ttl if ttl else None,
-        )
         with self.db.session() as s:
-            s.add(record)
+            issued = _token(s, role, now, subject_id, label, ttl)
             s.commit()
-        return IssuedToken(token, record)
+        return issued
 
     def revoke(self, token_id: int, now: datetime) -> bool:
         with self.db.session() as s:
@@ -97,7 +114,7 @@ class Participants:
             return True
 
     def authenticate(self, token: str, now: datetime) -> Principal | None:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             record = s.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
             if record is None or not record.active_at(now):
                 return None
@@ -112,7 +129,7 @@ class Participants:
             return Principal(role, record.id)
 
     def tokens(self) -> list[ApiToken]:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return list(s.exec(select(ApiToken).order_by(ApiToken.id)))
 
     # -- aspirantes and gestores --------------------------------------------------------------------------------
@@ -128,20 +145,32 @@ class Participants:
             raise Refused(
                 422, f"el cargo «{data.cargo}» no existe en el calendario; cargos: {known}", "cargo"
             ) from None
-        if cargo.demarcacion is Demarcacion.municipio:
-            keys = {m.inegi: m.name for m in cal.territory.municipios}
-            what = "la clave INEGI de un municipio (p. ej. " + next(iter(keys)) + ")"
-        elif cargo.demarcacion is Demarcacion.distrito:
-            keys = {d.id: d.name for d in cal.territory.districts}
-            what = "el id de un distrito"
-        else:
-            keys = {cal.process.entity_key: cal.process.state}
-            what = f"la clave de la entidad ({cal.process.entity_key})"
+        keys = _demarcaciones(cal, cargo)
+        what = {
+            Demarcacion.municipio: f"la clave INEGI de un municipio (p. ej. {next(iter(keys))})",
+            Demarcacion.distrito: "el id de un distrito",
+            Demarcacion.estado: f"la clave de la entidad ({cal.process.entity_key})",
+        }[cargo.demarcacion]
         if data.demarcacion not in keys:
             raise Refused(
                 422,
                 f"la demarcación «{data.demarcacion}» no corresponde al cargo {cargo.name}: indique {what}",
                 "demarcacion",
+            )
+        if not cal.process.start - timedelta(days=366) <= data.constancia_date <= cal.process.election_day:
+            raise Refused(
+                422,
+                f"la fecha de constancia {data.constancia_date.isoformat()} no corresponde al proceso "
+                f"{cal.process.name} (jornada electoral: {cal.process.election_day.isoformat()})",
+                "constancia_date",
+            )
+        window = window_for(cal, cargo.id, data.demarcacion, data.constancia_date)
+        if window is not None and window.end <= window.start:
+            raise Refused(
+                422,
+                f"con constancia del {data.constancia_date.isoformat()} el periodo de captación «{window.phase.name}» "
+                "ya habría concluido; revise la fecha",
+                "constancia_date",
             )
         aspirante = Aspirante(
             process_id=process_id,
@@ -151,18 +180,46 @@ class Participants:
             constancia_date=data.constancia_date,
             created_at=now,
         )
-        with self.db.session() as s:
+        with self.db.session() as s:  # the person and their token exist together, or neither does
             s.add(aspirante)
+            s.flush()
+            token = _token(s, Role.aspirante, now, aspirante.id, data.name, ttl)
             s.commit()
-        token = self.issue_token(Role.aspirante, now, subject_id=aspirante.id, label=data.name, ttl=ttl)
         return aspirante, token
 
+    @staticmethod
+    def amendment_problems(s: Session, process_id: str, cal: Calendar) -> list[tuple[tuple, str]]:
+        """A calendar amendment may not remove the cargo or demarcación of a registered aspirante. Runs in the
+        amendment's own transaction, so no aspirante can slip in between the check and the change."""
+        rows = s.exec(select(Aspirante).where(Aspirante.process_id == process_id)).all()
+        problems: list[tuple[tuple, str]] = []
+        cargos = {c.id: c for c in cal.cargos}
+        for a in rows:
+            cargo = cargos.get(a.cargo_id)
+            if cargo is None:
+                problems.append(
+                    (
+                        ("cargos",),
+                        f"el cargo «{a.cargo_id}» tiene aspirantes registrados (p. ej. {a.name}) "
+                        "y no puede eliminarse del calendario",
+                    )
+                )
+            elif a.demarcacion_id not in _demarcaciones(cal, cargo):
+                problems.append(
+                    (
+                        ("territory",),
+                        f"la demarcación «{a.demarcacion_id}» de {a.name} ({cargo.name}) "
+                        "no puede eliminarse del calendario",
+                    )
+                )
+        return sorted(set(problems))
+
     def aspirante(self, aspirante_id: int) -> Aspirante | None:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return s.get(Aspirante, aspirante_id)
 
     def gestor(self, gestor_id: int) -> Gestor | None:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return s.get(Gestor, gestor_id)
 
     def register_gestor(
@@ -175,10 +232,10 @@ class Participants:
             clave_elector=data.clave_elector.upper(),
             created_at=now,
         )
-        with self.db.session() as s:
+        with self.db.session() as s:  # the person and their token exist together, or neither does
             s.add(gestor)
             try:
-                s.commit()
+                s.flush()
             except IntegrityError:
                 raise Refused(
                     409,
@@ -186,5 +243,6 @@ class Participants:
                     "persona aspirante",
                     "clave_elector",
                 ) from None
-        token = self.issue_token(Role.gestor, now, subject_id=gestor.id, label=data.name, ttl=ttl)
+            token = _token(s, Role.gestor, now, gestor.id, data.name, ttl)
+            s.commit()
         return gestor, token

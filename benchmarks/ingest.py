@@ -1,0 +1,376 @@
+"""Captures per second and latency of `convoca serve` under the reference gestor client, against a bare endpoint.
+
+    .venv/bin/python benchmarks/ingest.py [--captures N] [--gestores 32] [--clients P] [--database URL]
+
+The real server runs as a subprocess (``convoca serve``, one worker, fixed clock inside Durango's Gubernatura window,
+engine on unless ``--no-engine``) on a temporary data directory (SQLite unless ``--database``). One aspirante and
+``--gestores`` gestores are registered over HTTP; the captures (``CaptureGenerator``: anverso, reverso and foto JPEG
+of ~60–110 KB, firma PNG) are generated and queued before anything is timed. Then every gestor flushes its queue with
+its own ``GestorClient`` (one request in flight, as a phone), the gestores spread over ``--clients`` processes.
+
+Baseline, same run: a minimal Litestar app under uvicorn with the same settings (``--bare-server PORT``) whose one
+route parses the same multipart body, discards it and answers 201 with the capture_id, the one thing the client
+checks. It receives the very same requests from the same client processes, just before the real server.
+
+At the end the server's progress endpoint must count exactly N captures for the aspirante; otherwise exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import random
+import resource
+import shutil
+import socket
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from datetime import datetime
+from pathlib import Path
+from queue import Empty
+
+import httpx
+import uvicorn
+from litestar import Litestar, Request, get, post
+
+from capture_api.app import MAX_BODY
+from convoca.gestor.client import CaptureQueue, GestorClient, Stats
+from convoca.gestor.synthetic import CaptureGenerator
+from workflow.captures.model import IMAGE_PARTS
+
+CONVOCA = str(Path(sys.executable).parent / "convoca")
+PROCESS = "durango-2021-2022"
+SERVER_AT = "2022-01-20T12:00:00Z"  # inside Durango's Gubernatura window (2 Jan–10 Feb 2022)
+CAPTURED_AT = datetime.fromisoformat("2022-01-20T11:00:00+00:00")
+TARGETS = ("bare", "convoca")  # in the order they are loaded
+WARM_UP = 64  # untimed captures per target, from another aspirante's gestor: the measured count stays exact
+
+
+# -- the baseline: a bare endpoint ---------------------------------------------------------------------------------
+
+
+@post("/api/v1/captures", status_code=201)
+async def bare_capture(request: Request) -> dict[str, str]:
+    # The same multipart parsing as the real route; the images are dropped unread beyond that.
+    form = await request.form()
+    return {"capture_id": json.loads(form["data"])["capture_id"]}
+
+
+@get("/health")
+async def bare_health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def serve_bare(port: int) -> None:
+    # What `convoca serve` passes to uvicorn with one worker; uvloop and httptools come with uvicorn[standard].
+    app = Litestar([bare_capture, bare_health], request_max_body_size=MAX_BODY)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+# -- server processes ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server process, all threads (Linux /proc)."""
+        after_name = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(after_name[11]) + int(after_name[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(name: str, command: list[str], env: dict[str, str], tmp: Path) -> Target:
+    port = free_port()
+    log = tmp / f"{name}.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([*command, str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
+    target = Target(f"http://127.0.0.1:{port}", process, log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{name} exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(target.url + "/health", timeout=1).status_code == 200:
+                return target
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    target.stop()
+    raise SystemExit(f"{name} did not answer within 60 s")
+
+
+def call(method: str, url: str, token: str, **kwargs) -> dict:
+    r = httpx.request(method, url, headers={"Authorization": f"Bearer {token}"}, timeout=30, **kwargs)
+    if r.status_code not in (200, 201):
+        raise SystemExit(f"{method} {url}: {r.status_code} {r.text}")
+    return r.json()
+
+
+def register(api: str, admin: str, name: str, claves: list[str]) -> tuple[int, str, list[str]]:
+    """An aspirante to Durango's Gubernatura and its gestores: (aspirante id, its token, the gestors' tokens)."""
+    a = call(
+        "POST",
+        f"{api}/processes/{PROCESS}/aspirantes",
+        admin,
+        json={"name": name, "cargo": "gubernatura", "demarcacion": "10", "constancia_date": "2021-12-20"},
+    )
+    tokens = [
+        call(
+            "POST", f"{api}/aspirantes/{a['id']}/gestores", a["token"], json={"name": f"Gestor {i}", "clave_elector": c}
+        )["token"]
+        for i, c in enumerate(claves)
+    ]
+    return a["id"], a["token"], tokens
+
+
+# -- client processes ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    gestor: int
+    token: str
+    captures: int
+
+
+def queue_dir(root: Path, target: str, gestor: int) -> Path:
+    return root / target / f"g{gestor:03d}"
+
+
+def client_process(jobs: list[Job], root: Path, seed: int, urls: dict[str, str], sync: bool, go, results) -> None:
+    # Untimed: each gestor's captures (its own phone: its own generator and device_id) go to its queue for the
+    # first target; the other target's queue gets hard links to the very same files.
+    for job in jobs:
+        generator = CaptureGenerator(seed + job.gestor)
+        queue = CaptureQueue(queue_dir(root, TARGETS[0], job.gestor), sync=False)
+        for i in range(job.captures):
+            c = generator.capture(i, CAPTURED_AT)
+            queue.put(c.data, c.images)
+        for target in TARGETS[1:]:
+            shutil.copytree(queue.root, queue_dir(root, target, job.gestor), copy_function=os.link)
+    results.put(("ready", None))
+    for target, event in zip(TARGETS, go, strict=True):
+        event.wait()
+        clients = [
+            GestorClient(
+                urls[target], job.token, CaptureQueue(queue_dir(root, target, job.gestor), sync=sync), concurrency=1
+            )
+            for job in jobs
+        ]
+        cpu = resource.getrusage(resource.RUSAGE_SELF)
+        began = time.monotonic()  # CLOCK_MONOTONIC: comparable across processes on Linux
+        with ThreadPoolExecutor(len(clients)) as pool:
+            stats = list(pool.map(GestorClient.flush, clients))
+        ended = time.monotonic()
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        cpu_s = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime
+        results.put((target, (began, ended, cpu_s, stats)))
+
+
+def note(text: str) -> None:
+    if sys.stderr.isatty():
+        print(text, file=sys.stderr, flush=True)
+
+
+def collect(kind: str, count: int, results, workers: list) -> list:
+    out = []
+    while len(out) < count:
+        try:
+            got, value = results.get(timeout=1)
+        except Empty:  # check that no client process died meanwhile
+            if any(w.exitcode not in (None, 0) for w in workers):
+                raise SystemExit("a client process failed (see its traceback above)") from None
+            continue
+        assert got == kind, (got, kind)
+        out.append(value)
+    return out
+
+
+def merged(parts: list[Stats]) -> Stats:
+    total = Stats()
+    for s in parts:
+        for f in fields(Stats):  # ints, a Counter, a list: all add up
+            setattr(total, f.name, getattr(total, f.name) + getattr(s, f.name))
+    return total
+
+
+@dataclass
+class Phase:
+    stats: Stats
+    server_cpu: float
+    client_cpu: float
+
+    def row(self, label: str) -> str:
+        s, n = self.stats, max(self.stats.acknowledged, 1)
+        p50, p99 = (s.percentile(q) or 0.0 for q in (50, 99))
+        return (
+            f"  {label:<40} {s.rate:>10.1f} {p50 * 1000:>8.1f} {p99 * 1000:>8.1f}"
+            f" {self.server_cpu / n * 1000:>10.2f} {self.client_cpu / n * 1000:>10.2f}"
+        )
+
+
+def load(target: Target, name: str, go, results, workers: list) -> Phase:
+    note(f"loading {name}…")
+    before = target.cpu_seconds()
+    go.set()
+    parts = collect(name, len(workers), results, workers)
+    server_cpu = target.cpu_seconds() - before
+    stats = merged([s for *_, per_gestor in parts for s in per_gestor])
+    stats.elapsed = max(p[1] for p in parts) - min(p[0] for p in parts)
+    return Phase(stats, server_cpu, sum(p[2] for p in parts))
+
+
+# -- main ----------------------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--captures", type=int, default=3000, help="captures sent to each target (default 3000)")
+    parser.add_argument("--gestores", type=int, default=32, help="concurrent gestores, one request each (default 32)")
+    parser.add_argument("--clients", type=int, default=4, help="client processes the gestores spread over (default 4)")
+    parser.add_argument("--database", help="SQLAlchemy URL for the server (default: SQLite in a temporary directory)")
+    parser.add_argument("--no-engine", action="store_true", help="serve without the phase engine")
+    parser.add_argument("--sync", action="store_true", help="fsync the client queues, as a phone does (default off)")
+    parser.add_argument("--seed", type=int, help="capture generator seed (default: random)")
+    parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare_server:
+        serve_bare(args.bare_server)
+        return
+    if not 1 <= args.gestores <= 999 or not 1 <= args.clients <= args.gestores or args.captures < args.gestores:
+        parser.error("need 1 ≤ --clients ≤ --gestores ≤ 999 and --captures ≥ --gestores")
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
+    began = time.monotonic()
+
+    with tempfile.TemporaryDirectory(prefix="convoca-ingest-") as tmp_name:
+        tmp = Path(tmp_name)
+        (tmp / "data").mkdir()
+        env = {**os.environ, "CONVOCA_DATA_DIR": str(tmp / "data")}
+        clock = ["--clock", "fixed", "--at", SERVER_AT]
+        db = ["--database", args.database] if args.database else []
+        serve = [CONVOCA, "serve", *clock, *db, *(["--no-engine"] if args.no_engine else []), "--port"]
+        servers = {"convoca": start("convoca", serve, env, tmp)}
+        workers: list = []
+        try:
+            servers["bare"] = start("bare", [sys.executable, __file__, "--bare-server"], dict(os.environ), tmp)
+            made = subprocess.run(
+                [CONVOCA, "admin", "token", "create", *clock, *db], env=env, capture_output=True, text=True
+            )
+            if made.returncode:
+                raise SystemExit(f"convoca admin token create: {made.stderr}")
+            admin = made.stdout.strip()
+            # Gestores are unique per person within a process: fresh claves let a reused --database work too.
+            letters = "".join(random.choices(string.ascii_uppercase, k=6))
+            claves = [f"{letters}85031210H{n:03d}" for n in range(args.gestores + 1)]
+            api = servers["convoca"].url + "/api/v1"
+            aspirante, aspirante_token, tokens = register(api, admin, "Aspirante medida", claves[:-1])
+            warm_token = register(api, admin, "Aspirante de calentamiento", claves[-1:])[2][0]
+
+            # Warm-up, untimed: first requests pay for lazy imports (OpenCV), statement compilation, connections.
+            warm = CaptureGenerator(seed + args.gestores)
+            samples = [warm.capture(i, CAPTURED_AT) for i in range(WARM_UP)]
+            for name, target in servers.items():
+                queue = CaptureQueue(tmp / "warm-up" / name, sync=False)
+                for c in samples:
+                    queue.put(c.data, c.images)
+                stats = GestorClient(target.url, warm_token, queue, concurrency=8).flush()
+                if stats.acknowledged != WARM_UP:
+                    raise SystemExit(f"warm-up on {name}: {stats.as_dict()}\n{target.log.read_text()}")
+            sizes = {p: sum(len(c.images[p]) for c in samples) / WARM_UP / 1000 for p in IMAGE_PARTS}
+
+            jobs = [
+                Job(g, tokens[g], args.captures // args.gestores + (g < args.captures % args.gestores))
+                for g in range(args.gestores)
+            ]
+            ctx = multiprocessing.get_context("spawn")
+            go, results = [ctx.Event() for _ in TARGETS], ctx.Queue()
+            urls = {name: t.url for name, t in servers.items()}
+            for w in range(args.clients):
+                share = jobs[w :: args.clients]
+                workers.append(
+                    ctx.Process(target=client_process, args=(share, tmp / "queues", seed, urls, args.sync, go, results))
+                )
+                workers[-1].start()
+            note(f"generating {args.captures} captures in {args.clients} processes…")
+            collect("ready", args.clients, results, workers)
+            # Generation left the queues' bytes dirty in the page cache: write them back now, not during a timed
+            # phase (where the write-back would also hold up the server's fsyncs).
+            os.sync()
+
+            phases = {
+                name: load(servers[name], name, event, results, workers)
+                for name, event in zip(TARGETS, go, strict=True)
+            }
+            received = call("GET", f"{api}/aspirantes/{aspirante}/progress", aspirante_token)["received"]
+        finally:
+            for w in workers:
+                w.join(5)
+                if w.is_alive():
+                    w.kill()
+            for target in servers.values():
+                target.stop()
+        elapsed = time.monotonic() - began
+
+    backend = args.database.split(":", 1)[0] if args.database else "sqlite (temporary file)"
+    engine = "off" if args.no_engine else "on"
+    per_request = sum(sizes.values())
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    print(f"convoca ingest benchmark — {python}, {backend}, engine {engine}")
+    print(
+        f"{args.captures} captures from {args.gestores} gestores (one request in flight each) in {args.clients} client "
+        f"processes, client queue {'with' if args.sync else 'without'} fsync; seed {seed}; {elapsed:.0f} s in all"
+    )
+    print("request: " + ", ".join(f"{p} {kb:.0f} KB" for p, kb in sizes.items()) + f" ({per_request:.0f} KB of images)")
+    print()
+    print(f"  {'':<40} {'captures/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'server CPU':>10} {'client CPU':>10}")
+    print(f"  {'':<40} {'':>10} {'':>8} {'':>8} {'ms/capture':>10} {'ms/capture':>10}")
+    print(phases["convoca"].row("convoca serve, POST /api/v1/captures"))
+    print(phases["bare"].row("baseline: bare Litestar, parse and drop"))
+    ours, bare = phases["convoca"].stats, phases["bare"].stats
+    if ours.latencies and bare.latencies:
+        p50, p99 = (ours.percentile(q) / bare.percentile(q) for q in (50, 99))  # type: ignore[operator]
+        print(f"  {'ratio convoca / baseline':<40} {ours.rate / bare.rate:>9.2f}× {p50:>7.1f}× {p99:>7.1f}×")
+    print()
+    problems = []
+    for name, phase in phases.items():
+        s = phase.stats
+        print(
+            f"{name}: {s.accepted_new} new, {s.replays} replays, {sum(s.rejected.values())} rejected, "
+            f"{s.pending} pending, {s.retries} retries"
+        )
+        if s.accepted_new != args.captures or s.pending or s.rejected:
+            problems.append(f"{name} acknowledged {s.accepted_new} new captures of {args.captures}")
+    print(f"progress endpoint: {received} received for the aspirante (expect {args.captures})")
+    if received != args.captures:
+        problems.append(f"the server counts {received} captures, not {args.captures}")
+    if problems:
+        raise SystemExit("; ".join(problems))
+
+
+if __name__ == "__main__":
+    main()
