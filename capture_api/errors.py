@@ -72,6 +72,34 @@ def pydantic_errors(exc: ValidationError, model: type[BaseModel], prefix: str = 
     return out
 
 
+# How pydantic's and Litestar's own (English) messages begin.
+ENGLISH = (
+    "Input ",
+    "Field ",
+    "Value ",
+    "String ",
+    "Extra ",
+    "List ",
+    "Dictionary ",
+    "Unable ",
+    "Object ",
+    "Invalid ",
+    "Assertion ",
+    "Date",
+    "Datetime",
+    "Decimal",
+    "URL",
+    "UUID",
+    "Tuple",
+    "Set ",
+    "Timezone",
+    "Expected",
+    "Missing",
+    "Validation ",
+    "JSON",
+)
+
+
 def on_validation(request: Request, exc: ValidationException) -> Response:
     # Litestar's own checks of path, query, headers and body: name the parameter, in Spanish. A body that does not
     # validate is 422 (unprocessable content); a malformed path, query or header is 400.
@@ -79,10 +107,13 @@ def on_validation(request: Request, exc: ValidationException) -> Response:
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if not isinstance(item, dict):
             continue
-        source = str(item.get("source"))
-        body = body or source == "body"
+        source = getattr(item.get("source"), "value", item.get("source"))
+        body = body or source in ("body", None)  # Litestar names no source for a JSON body's fields
         where = {"path": "en la ruta", "query": "en la consulta", "header": "en los encabezados"}.get(source, "")
-        problems.append({"field": item.get("key"), "message": f"valor no válido o ausente {where}".strip()})
+        message = str(item.get("message", ""))
+        if not message or message.startswith(ENGLISH):  # pydantic's own wording; ours is already Spanish
+            message = f"valor no válido o ausente {where}".strip()
+        problems.append({"field": item.get("key"), "message": message})
     return error(422 if body else 400, "la solicitud no es válida", problems)
 
 

@@ -123,5 +123,8 @@ class Progress(BaseModel):
     window_state: str
 
 
+# Process ids in paths are slugs: anything else is refused before it reaches the database.
+ProcessId = Annotated[str, PathParameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+
 # Row ids in paths: positive and within a 64-bit integer, so no value can overflow the database.
 RowId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]

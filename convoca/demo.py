@@ -105,7 +105,7 @@ def run_demo(data_dir: Path, port: int, speed: float, keep_serving: bool) -> Non
         progress = api.get(f"/aspirantes/{a['id']}/progress", headers={"Authorization": f"Bearer {a['token']}"}).json()
         _say(
             f"avance: {progress['received']} apoyos recibidos ({progress['late']} en el plazo de gracia) de "
-            f"{progress['required']:,} requeridos; periodo {progress['window_state']}"
+            f"{progress['required']:,} requeridos; estado del periodo: {progress['window_state']}"
         )
         deadline = time.monotonic() + 60
         docs = []

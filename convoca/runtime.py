@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from capture_api.actions import register_capture_actions
 from capture_api.services import Services
 from convoca.blobs import BlobStore
 from convoca.db import Database
 from convoca.settings import Settings, get_settings
+from workflow.captures.actions import register_capture_actions
 from workflow.captures.service import CaptureService
 from workflow.clock import Clock
 from workflow.documents.actions import register_document_actions
@@ -40,7 +40,7 @@ def build_registry(services: Services) -> ActionRegistry:
     """Every action this installation provides. Packages add theirs here as they are built."""
     registry = ActionRegistry()
     register_document_actions(registry, services.documents)
-    register_capture_actions(registry, services)
+    register_capture_actions(registry, services.db)
     return registry
 
 

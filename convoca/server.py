@@ -29,7 +29,7 @@ def build_app(
     if run_engine:
         # Every worker runs an engine: transitions and actions still happen once (see workflow/engine/engine.py).
         scheduler = EngineScheduler(engine, clock, poll_seconds=settings.poll_seconds)
-        services.on_calendar_applied = scheduler.wake
+        services.on_calendar_applied = scheduler.wake_soon  # never make the request wait for actions
         startup.append(scheduler.start)
         shutdown.insert(0, scheduler.shutdown)
     return create_app(services, on_startup=startup, on_shutdown=shutdown)

@@ -12,7 +12,7 @@ from workflow.documents.context import DOCUMENT_KINDS
 from workflow.documents.records import DocumentVersion
 
 from ..errors import documented, not_found
-from ..schemas import DocumentOut, RowId
+from ..schemas import DocumentOut, ProcessId, RowId
 from ..services import Services
 from .processes import active_or_404
 
@@ -54,7 +54,7 @@ class DocumentController(Controller):
         responses=documented(400, 404),
         sync_to_thread=True,
     )
-    def list_documents(self, services: NamedDependency[Services], process_id: FromPath[str]) -> list[DocumentOut]:
+    def list_documents(self, services: NamedDependency[Services], process_id: ProcessId) -> list[DocumentOut]:
         active_or_404(services, process_id)
         return [out(v) for v in services.documents.versions(process_id, published=True)]
 
@@ -69,7 +69,7 @@ class DocumentController(Controller):
         self,
         services: NamedDependency[Services],
         request: Request,
-        process_id: FromPath[str],
+        process_id: ProcessId,
         kind: FromPath[str],
         version: Annotated[
             int | None, QueryParameter(ge=1, le=2**31, description="Número de versión; por omisión, la última.")

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from sqlmodel import select
 
 from workflow.calendar.quotas import quotas
@@ -18,7 +18,7 @@ from workflow.participants.service import NewAspirante, NewGestor, Principal
 
 from ..auth import SECURITY, current_principal, requires
 from ..errors import documented, not_found
-from ..schemas import AspiranteCreated, Count, GestorCreated, Progress, RowId
+from ..schemas import AspiranteCreated, Count, GestorCreated, ProcessId, Progress, RowId
 from ..services import Services
 from .processes import active_or_404
 
@@ -45,7 +45,7 @@ class ParticipantController(Controller):
         sync_to_thread=True,
     )
     def create_aspirante(
-        self, services: NamedDependency[Services], process_id: FromPath[str], data: JSONBody[NewAspirante]
+        self, services: NamedDependency[Services], process_id: ProcessId, data: JSONBody[NewAspirante]
     ) -> AspiranteCreated:
         active_or_404(services, process_id)
         a, token = services.participants.create_aspirante(process_id, data, services.clock.now(), ttl=TOKEN_TTL)
@@ -103,11 +103,16 @@ class ParticipantController(Controller):
         )
         window = window_for(cal, a.cargo_id, a.demarcacion_id, a.constancia_date)
         now = services.clock.now()
-        state = (
-            "sin periodo"
-            if window is None
-            else ("pendiente" if now < window.start else "abierta" if now < window.end else "cerrada")
-        )
+        if window is None:
+            state = "sin periodo"
+        elif now < window.start:
+            state = "pendiente"
+        elif now < window.end:
+            state = "abierta"
+        elif now < window.end + window.grace:
+            state = "plazo de gracia"  # closed to new captures; those taken inside may still arrive
+        else:
+            state = "cerrada"
         by_seccion = Counter(str(seccion) for seccion, _ in rows)
         return Progress(
             aspirante_id=a.id,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from litestar import Controller, Request, Response, get, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, RawBody
+from litestar.params import HeaderParameter, RawBody
 
 from workflow.calendar.ics import to_ics
 from workflow.calendar.loader import CalendarError
@@ -18,7 +18,7 @@ from workflow.participants.records import Role
 
 from ..auth import SECURITY, requires
 from ..errors import documented, error, not_found
-from ..schemas import CalendarApplied, OpenWindow, PhaseOut, ProcessDetail, ProcessSummary
+from ..schemas import CalendarApplied, OpenWindow, PhaseOut, ProcessDetail, ProcessId, ProcessSummary
 from ..services import Services
 
 
@@ -54,7 +54,7 @@ class ProcessController(Controller):
         responses=documented(400, 404),
         sync_to_thread=True,
     )
-    def process_detail(self, services: NamedDependency[Services], process_id: FromPath[str]) -> ProcessDetail:
+    def process_detail(self, services: NamedDependency[Services], process_id: ProcessId) -> ProcessDetail:
         active = active_or_404(services, process_id)
         cal, tz, now = active.calendar, active.calendar.tz, services.clock.now()
         phases, windows = [], []
@@ -105,7 +105,7 @@ class ProcessController(Controller):
         responses=documented(400, 404),
         sync_to_thread=True,
     )
-    def calendar_ics(self, services: NamedDependency[Services], process_id: FromPath[str]) -> Response[bytes]:
+    def calendar_ics(self, services: NamedDependency[Services], process_id: ProcessId) -> Response[bytes]:
         active = active_or_404(services, process_id)
         body = to_ics(active.calendar, active.version.created_at)
         return Response(
@@ -121,7 +121,7 @@ class ProcessController(Controller):
         responses=documented(400, 404),
         sync_to_thread=True,
     )
-    def calendar_yaml(self, services: NamedDependency[Services], process_id: FromPath[str]) -> Response[bytes]:
+    def calendar_yaml(self, services: NamedDependency[Services], process_id: ProcessId) -> Response[bytes]:
         active = active_or_404(services, process_id)
         return Response(
             active.loaded.text.encode(),
@@ -143,7 +143,7 @@ class ProcessController(Controller):
     def amend_calendar(
         self,
         services: NamedDependency[Services],
-        process_id: FromPath[str],
+        process_id: ProcessId,
         request: Request,
         body: RawBody,
         reason: Annotated[

@@ -451,3 +451,17 @@ def test_registered_aspirantes_protect_their_cargo_and_constancia_dates_are_chec
     assert out_of_process.json()["errors"][0]["field"] == "constancia_date"
     with api.client(people.gestor) as c:  # the calendar in force is unchanged: captures still work
         assert post(c, capture()).status_code == 201
+
+
+def test_control_characters_and_malformed_ids_are_refused(api: ApiServer, people: People) -> None:
+    with api.client(people.admin) as c:
+        nul = c.post(
+            f"/processes/{DURANGO}/aspirantes",
+            json={"name": "Ana\u0000", "cargo": "gubernatura", "demarcacion": "10", "constancia_date": "2021-12-20"},
+        )
+        odd_id = c.get("/processes/DURANGO%00")
+    assert nul.status_code == 422 and "caracteres de control" in nul.json()["errors"][0]["message"]
+    assert odd_id.status_code == 400
+    with api.client(people.gestor) as c:
+        r = post(c, capture(device_id="tel\u0000"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "data.device_id"

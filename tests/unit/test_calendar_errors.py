@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from convoca.cli import main
-from workflow.calendar.loader import CalendarError, load_calendar
+from workflow.calendar.loader import CalendarError, load_calendar, parse_calendar
 from workflow.calendar.source import Problem
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,3 +110,38 @@ def test_cli_validate_exits_1_when_any_file_is_broken() -> None:
     result = CliRunner().invoke(main, ["calendar", "validate", str(VALID[0]), str(broken)])
     assert result.exit_code == 1
     assert re.search(rf"^{re.escape(str(broken))}:\d+:\d+: la hora local", result.stderr, re.M)
+
+
+# Each level repeats the previous one ten times: a few lines that would expand to a million nodes.
+ALIAS_BOMB = (
+    "a: &a [1,1,1,1,1,1,1,1,1,1]\n"
+    + "".join(f"{name}: &{name} [{', '.join(['*' + prev] * 10)}]\n" for prev, name in zip("abcd", "bcde", strict=True))
+    + "f: [*e, *e, *e, *e, *e]\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("process: \x07", "carácter de control no permitido (U+0007)"),
+        ("process: \x00", "carácter de control no permitido (U+0000)"),
+        ("[" * 5000, "anidado en exceso"),
+        ("a: &x [*x]", "repetido en exceso"),
+        (ALIAS_BOMB, "repetido en exceso"),
+    ],
+)
+def test_hostile_yaml_is_an_error_in_the_file_not_a_crash(text: str, fragment: str) -> None:
+    with pytest.raises(CalendarError) as exc:
+        parse_calendar(text, "hostil.yaml")
+    assert fragment in exc.value.problems[0].message
+
+
+@pytest.mark.parametrize("path", ["../../var/captures", "/etc", "plantillas/../../x", "C:\\\\plantillas"])
+def test_template_and_logo_paths_cannot_leave_the_calendars_folder(durango_path: Path, path: str) -> None:
+    text = durango_path.read_text()
+    text = text.replace("documents:\n", f"documents:\n  templates: '{path}'\n")
+    text = text.replace("    acronym: IEPC\n", f"    acronym: IEPC\n    logo: '{path}'\n")
+    with pytest.raises(CalendarError) as exc:
+        parse_calendar(text, "d.yaml")
+    assert len(exc.value.problems) == 2
+    assert all("ruta relativa dentro de la carpeta de calendarios" in p.message for p in exc.value.problems)

@@ -6,7 +6,11 @@ The defaults follow the general law (LGIPE) and common OPLE practice; a state re
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pathlib import PurePosixPath
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 DEFAULT_ELIGIBILITY = [
     "Tener la ciudadanía mexicana y estar en pleno ejercicio de sus derechos políticos.",
@@ -35,13 +39,31 @@ DEFAULT_MANIFESTACION_REQUIREMENTS = [
 ]
 
 
+def _inside(value: str | None) -> str | None:
+    """A path relative to the calendars folder that cannot leave it: an administrator's calendar must not make
+    the server read arbitrary files (e.g. stored capture images) into a public document."""
+    if value is None:
+        return value
+    parts = PurePosixPath(value.replace("\\", "/")).parts
+    if not value or value.startswith(("/", "\\")) or ".." in parts or ":" in value:
+        raise PydanticCustomError(
+            "inside_calendars",
+            "«{value}» debe ser una ruta relativa dentro de la carpeta de calendarios, sin «..» ni «/» inicial",
+            {"value": value},
+        )
+    return value
+
+
+InsidePath = Annotated[str, AfterValidator(_inside)]
+
+
 class DocumentTexts(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     city: str | None = Field(
         default=None, description="Lugar de expedición, p. ej. «Victoria de Durango, Durango»; por omisión, la entidad."
     )
-    templates: str | None = Field(
+    templates: InsidePath | None = Field(
         default=None,
         description="Carpeta de plantillas propias, relativa a la carpeta de calendarios; las que falten se toman "
         "de las plantillas incluidas.",

@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .document_texts import DocumentTexts
+from .document_texts import DocumentTexts, InsidePath
 from .localtime import LocalMoment, end_instant, start_instant, validate_timezone
 
 Slug = Annotated[
@@ -106,10 +106,12 @@ class Signatory(Strict):
 
 class Ople(Strict):
     name: NonEmpty = Field(description="Nombre oficial del organismo público local electoral.")
-    acronym: NonEmpty = Field(description="Siglas, p. ej. IEPC.")
+    acronym: NonEmpty = Field(max_length=20, description="Siglas, p. ej. IEPC.")
     address: str | None = Field(default=None, description="Domicilio de las oficinas centrales.")
     website: str | None = Field(default=None, description="Sitio web del OPLE.")
-    logo: str | None = Field(default=None, description="Ruta del logotipo, relativa al archivo del calendario.")
+    logo: InsidePath | None = Field(
+        default=None, description="Ruta del logotipo, relativa a la carpeta de calendarios."
+    )
 
 
 class Process(Strict):

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 Path = tuple[str | int, ...]
 
@@ -94,8 +95,22 @@ class _Reader:
         self.yaml = YAML(typ="safe", pure=True)
         self.source = source
         self.problems: list[Problem] = []
+        self.visited = 0
 
     def value(self, node: Node, path: Path) -> Any:
+        # Aliases are expanded where they are used: bound the work so a recursive alias or an "alias bomb" is an
+        # error in the file, not a hung or crashed server.
+        self.visited += 1
+        if len(path) > MAX_DEPTH or self.visited > MAX_NODES:
+            line, col = _pos(node)
+            raise TooBig(
+                Problem(
+                    self.source.file,
+                    line,
+                    col,
+                    "el documento está anidado o repetido en exceso (¿un alias que se contiene a sí mismo?)",
+                )
+            )
         self.source.values[path] = _pos(node)
         if isinstance(node, MappingNode):
             result: dict[Any, Any] = {}
@@ -139,6 +154,15 @@ class _Reader:
             return node.value
 
 
+MAX_DEPTH = 50
+MAX_NODES = 200_000
+
+
+class TooBig(Exception):
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
 def read_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
     """Parse ``text``. A syntax error is returned as the single problem, with no data."""
     source = SourceMap(file)
@@ -147,6 +171,17 @@ def read_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
         root = reader.yaml.compose(text)
     except MarkedYAMLError as exc:
         return None, source, [_syntax_problem(exc, file)]
+    except ReaderError as exc:  # control characters YAML does not allow
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = (
+            f"el archivo contiene un carácter de control no permitido (U+{code:04X}) en la posición {exc.position}"
+        )
+        return None, source, [Problem(file, 1, 1, message)]
+    except (YAMLError, RecursionError):
+        return None, source, [Problem(file, 1, 1, "el archivo no es YAML válido: está anidado en exceso")]
     if root is None:
         return None, source, [Problem(file, 1, 1, "el archivo está vacío")]
-    return reader.value(root, ()), source, reader.problems
+    try:
+        return reader.value(root, ()), source, reader.problems
+    except TooBig as exc:
+        return None, source, [exc.problem]

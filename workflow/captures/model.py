@@ -11,6 +11,8 @@ from uuid import UUID
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from workflow.text import CleanText
+
 CLAVE_RE = re.compile(r"^[A-Z]{6}(\d{2})(\d{2})(\d{2})(\d{2})[HM]\d{3}$")
 IMAGE_PARTS = ("anverso", "reverso", "foto", "firma")
 
@@ -49,7 +51,7 @@ def _clave(value: str) -> str:
 Name = Annotated[str, Field(min_length=1, max_length=80)]
 
 
-class CaptureData(BaseModel):
+class CaptureData(CleanText):
     """The JSON part of ``POST /captures``."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

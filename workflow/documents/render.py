@@ -52,8 +52,9 @@ class DocumentRenderer:
 
     def _environment(self, cal: Calendar) -> tuple[jinja2.Environment, list[Path]]:
         search = [self.shipped]
-        if cal.documents.templates and self.assets_dir is not None:
-            search.insert(0, (self.assets_dir / cal.documents.templates).resolve())
+        own = self._inside(cal.documents.templates)
+        if own is not None and own.is_dir():
+            search.insert(0, own)
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(p) for p in search]),
             autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -69,12 +70,17 @@ class DocumentRenderer:
         names = sorted(n for n in env.list_templates() if n.endswith((".j2", ".css")))
         return "\0".join(f"{n}\0{env.loader.get_source(env, n)[0]}" for n in names)  # type: ignore[union-attr]
 
-    def _logo(self, cal: Calendar) -> str | None:
-        logo = cal.process.ople.logo
-        if not logo or self.assets_dir is None:
+    def _inside(self, relative: str | None) -> Path | None:
+        """``relative`` under the calendars folder, or None if unset or it leads outside (e.g. through a link)."""
+        if not relative or self.assets_dir is None:
             return None
-        path = (self.assets_dir / logo).resolve()
-        return path.as_uri() if path.is_file() else None
+        root = self.assets_dir.resolve()
+        path = (root / relative).resolve()
+        return path if path.is_relative_to(root) else None
+
+    def _logo(self, cal: Calendar) -> str | None:
+        path = self._inside(cal.process.ople.logo)
+        return path.as_uri() if path is not None and path.is_file() else None
 
     def fingerprint(self, cal: Calendar, kind: str) -> str:
         env, _ = self._environment(cal)

@@ -266,13 +266,34 @@ class Engine:
             row = s.get(ActionRun, run.id)
             assert row is not None
             if error is None:
-                row.status, row.outcome, row.error = "succeeded", json.dumps(outcome, default=str), None
-                row.finished_at, row.lease_until, row.next_attempt_at = now, None, None
+                values = {
+                    "status": "succeeded",
+                    "outcome": json.dumps(outcome, default=str),
+                    "error": None,
+                    "finished_at": now,
+                    "lease_until": None,
+                    "next_attempt_at": None,
+                }
             else:
                 delay = min(BACKOFF_BASE * 2 ** max(row.attempts - 1, 0), BACKOFF_MAX)
-                row.status, row.error, row.lease_until = "failed", error, None
-                row.next_attempt_at = now + delay * self.scale
-            s.add(row)
+                values = {
+                    "status": "failed",
+                    "error": error,
+                    "lease_until": None,
+                    "next_attempt_at": now + delay * self.scale,
+                }
+            # Only while our claim holds: if the lease ran out and another engine took the action over, its record
+            # stands and ours is dropped.
+            s.exec(
+                update(ActionRun)
+                .where(
+                    col(ActionRun.id) == run.id,
+                    ActionRun.claimed_by == self.instance_id,
+                    ActionRun.status == "running",
+                    ActionRun.attempts == row.attempts,
+                )
+                .values(**values)
+            )
             s.commit()
         if error is None:
             log.info("%s: acción %s de «%s» completada", t.process_id, run.action, t.phase_id)

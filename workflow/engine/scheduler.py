@@ -69,30 +69,30 @@ class EngineScheduler:
         if self._versions() != self._signature:
             self.wake()
 
+    def wake_soon(self) -> None:
+        """Reconcile as soon as possible, in the scheduler's thread (e.g. after an amendment stored by a request)."""
+        if not self._stopping:
+            self.scheduler.add_job(self.wake, id=f"{WAKE_JOB}-now", replace_existing=True)
+
     def wake(self) -> None:
         """Reconcile now, then set the alarm for the next instant that needs work. Safe to call at any time."""
         with self._lock:
             if self._stopping:
                 return
-            self._signature = self._versions()
-            now = self.clock.now()
             try:
-                report = self.engine.reconcile(now)
-            except Exception:  # the database may be briefly unreachable: the next poll tries again; never die
+                self._signature = self._versions()
+                report = self.engine.reconcile(self.clock.now())
+                if self.on_report is not None and (report.fired or report.actions):
+                    self.on_report(report)
+                self.next_wake = self.engine.next_wake(self.clock.now())
+                real = None if self.next_wake is None else self.clock.to_real(self.next_wake)
+                if real is None:
+                    self._remove_alarm()
+                else:
+                    self._alarm(real)
+            except Exception:  # e.g. the database briefly unreachable: the next poll tries again; never die
                 log.exception("la conciliación falló; se reintentará")
                 self._signature = ()
-                return
-            if self.on_report is not None and (report.fired or report.actions):
-                self.on_report(report)
-            self.next_wake = self.engine.next_wake(self.clock.now())
-            if self.next_wake is None:
-                self._remove_alarm()
-                return
-            real = self.clock.to_real(self.next_wake)
-            if real is None:
-                self._remove_alarm()
-            else:
-                self._alarm(real)
 
     def _alarm(self, real: datetime) -> None:
         self.scheduler.add_job(self.wake, "date", run_date=real, id=WAKE_JOB, replace_existing=True)

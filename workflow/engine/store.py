@@ -40,6 +40,13 @@ class ActiveCalendar:
 AmendmentCheck = Callable[[Session, str, Calendar], list[tuple[Path, str]]]
 
 
+class ConcurrentChange(CalendarError):
+    def __init__(self, file: str) -> None:
+        super().__init__(
+            [Problem(file, 1, 1, "otro cambio del calendario se aplicó al mismo tiempo; vuelva a intentarlo")]
+        )
+
+
 class CalendarStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -113,7 +120,10 @@ class CalendarStore:
                     created_at=now,
                 )
                 s.add(proc)
-                s.flush()  # the version row refers to it
+                try:
+                    s.flush()  # the version row refers to it
+                except IntegrityError:
+                    raise ConcurrentChange(file) from None  # another process created it at the same moment
                 number = 1
             else:
                 current = s.exec(
@@ -148,9 +158,7 @@ class CalendarStore:
             try:
                 s.commit()
             except IntegrityError:
-                raise CalendarError(
-                    [Problem(file, 1, 1, "otro cambio del calendario se aplicó al mismo tiempo; vuelva a intentarlo")]
-                ) from None
+                raise ConcurrentChange(file) from None
         self._parsed[loaded.sha256] = loaded
         return version
 
@@ -164,7 +172,12 @@ class CalendarStore:
             loaded = parse_calendar(text, str(path))
             if loaded.calendar.process.id in known:
                 continue
-            created.append(
-                self.apply(text, file=str(path), author="convoca", reason=f"carga inicial de {path.name}", now=now)
-            )
+            try:
+                created.append(
+                    self.apply(text, file=str(path), author="convoca", reason=f"carga inicial de {path.name}", now=now)
+                )
+            except ConcurrentChange:
+                if loaded.calendar.process.id not in self.process_ids():
+                    raise
+                # another worker seeded it at the same moment
         return created

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -14,6 +14,7 @@ from workflow.calendar.model import Calendar, Demarcacion
 from workflow.captures.model import CLAVE_RE
 from workflow.captures.windows import window_for
 from workflow.engine.store import CalendarStore
+from workflow.text import CleanText
 
 from .records import ApiToken, Aspirante, Gestor, Role, hash_token, new_token
 
@@ -26,7 +27,7 @@ class Refused(Exception):
         self.status, self.message, self.field = status, message, field
 
 
-class NewAspirante(BaseModel):
+class NewAspirante(CleanText):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200, description="Nombre completo de la persona aspirante.")
@@ -39,7 +40,7 @@ class NewAspirante(BaseModel):
     constancia_date: date = Field(description="Fecha de expedición de la constancia de aspirante.")
 
 
-class NewGestor(BaseModel):
+class NewGestor(CleanText):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200, description="Nombre completo del gestor.")
