@@ -57,6 +57,14 @@ def _sync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _same_uuid(a: object, b: object) -> bool:
+    """The server answers with the canonical form of the UUID the app sent (lower case, hyphens)."""
+    try:
+        return uuid.UUID(str(a)) == uuid.UUID(str(b))
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class QueuedCapture:
     capture_id: str
@@ -316,7 +324,7 @@ class GestorClient:
                     self._stats.latencies.append(latency)
             if response is not None:
                 status, body = response.status_code, _json(response)
-                if status in (200, 201) and str(body.get("capture_id")) == capture_id:
+                if status in (200, 201) and _same_uuid(body.get("capture_id"), capture_id):
                     self.queue.acknowledge(capture_id, body)
                     outcome = "nuevo" if status == 201 else "repetido"
                     return Result(capture_id, outcome, status, body, attempts=attempt, latency=latency)

@@ -48,6 +48,7 @@ def _clave(value: str) -> str:
     return value
 
 
+ClaveElector = Annotated[str, AfterValidator(_clave)]
 Name = Annotated[str, Field(min_length=1, max_length=80)]
 
 
@@ -58,7 +59,7 @@ class CaptureData(CleanText):
 
     capture_id: UUID = Field(description="Identificador que genera la aplicación; reintentar con el mismo no duplica.")
     captured_at: AwareDatetime = Field(description="Momento de la captura en el dispositivo, con desfase horario.")
-    clave_elector: Annotated[str, AfterValidator(_clave)] = Field(description="Clave de elector de 18 caracteres.")
+    clave_elector: ClaveElector = Field(description="Clave de elector de 18 caracteres.")
     ocr: str = Field(pattern=r"^\d{13}$", description="OCR de 13 dígitos del reverso: sección y consecutivo.")
     cic: str | None = Field(default=None, pattern=r"^\d{9}$", description="CIC de 9 dígitos (modelos E, F, G, H).")
     numero_emision: str | None = Field(default=None, pattern=r"^\d{2}$", description="Número de emisión (2 dígitos).")

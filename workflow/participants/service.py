@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from convoca.db import Database
 from workflow.calendar.model import Calendar, Demarcacion
-from workflow.captures.model import CLAVE_RE
+from workflow.captures.model import ClaveElector
 from workflow.captures.windows import window_for
 from workflow.engine.store import CalendarStore
 from workflow.text import CleanText
@@ -44,7 +44,7 @@ class NewGestor(CleanText):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200, description="Nombre completo del gestor.")
-    clave_elector: str = Field(pattern=CLAVE_RE.pattern, description="Clave de elector del gestor (18 caracteres).")
+    clave_elector: ClaveElector = Field(description="Clave de elector del gestor (18 caracteres).")
 
 
 @dataclass(frozen=True)
@@ -230,7 +230,7 @@ class Participants:
             process_id=aspirante.process_id,
             aspirante_id=aspirante.id,
             name=data.name,
-            clave_elector=data.clave_elector.upper(),
+            clave_elector=data.clave_elector,
             created_at=now,
         )
         with self.db.session() as s:  # the person and their token exist together, or neither does
