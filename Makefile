@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 # Debian packages: WeasyPrint's text stack and fonts for the documents; PostgreSQL for the tests (they start a
 # throwaway server of their own).
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2
-TEST_PACKAGES := $(RUN_PACKAGES) postgresql poppler-utils
+TEST_PACKAGES := $(RUN_PACKAGES) postgresql
 PORT ?= 8000
 
 .PHONY: run test lint format setup clean
