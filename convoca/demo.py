@@ -42,7 +42,7 @@ def run_demo(data_dir: Path, port: int, speed: float, keep_serving: bool) -> Non
     if data_dir.exists():
         shutil.rmtree(data_dir)
     base = get_settings()
-    settings = Settings(data_dir=data_dir, calendars_dir=base.calendars_dir, templates_dir=base.templates_dir)
+    settings = Settings(data_dir=data_dir, calendars_dir=base.calendars_dir)
     close = parse_instant(CLOSE)
     clock = AcceleratedClock(close - timedelta(seconds=LEAD_SECONDS * speed), speed)
     app = build_app(clock, settings)

@@ -19,7 +19,6 @@ class Settings(BaseSettings):
         default=None, description="Any SQLAlchemy URL; default: SQLite (WAL) in data_dir/convoca.sqlite3."
     )
     calendars_dir: Path = Field(default=ROOT / "calendars", description="Calendars seeded at start-up.")
-    templates_dir: Path = Field(default=ROOT / "templates")
     late_tolerance_seconds: float = Field(
         default=60.0, description="A transition fired later than this after its instant is recorded as late."
     )

@@ -15,7 +15,6 @@ from workflow.calendar.localtime import (
     format_local,
     local_to_utc,
     start_instant,
-    to_local,
 )
 from workflow.calendar.model import Calendar, PhaseKind
 from workflow.calendar.timeline import PhaseState, ResolvedPhase, timeline
@@ -156,15 +155,6 @@ def test_format_local_prints_exclusive_midnight_end_as_24h_of_previous_day() -> 
     assert format_local(utc(2022, 2, 11, 5), CANCUN, is_end=True) == "2022-02-10 24:00 EST"
     assert format_local(utc(2022, 3, 18, 23), CANCUN, is_end=True) == "2022-03-18 18:00 EST"
     assert format_local(utc(2022, 4, 4, 5), MONTERREY, is_end=True) == "2022-04-03 24:00 CDT"
-
-
-def test_to_local_refuses_naive_instants() -> None:
-    assert to_local(utc(2022, 2, 11, 6), MONTERREY) == datetime(2022, 2, 11, 0, tzinfo=MONTERREY)
-    with pytest.raises(ValueError):
-        to_local(datetime(2022, 2, 11, 6), MONTERREY)
-
-
-# --- the synthetic calendar's times (America/Cancun) -------------------------------------------------------------
 
 
 def test_synthetic_calendar_resolves_in_cancun(synthetic: Calendar) -> None:

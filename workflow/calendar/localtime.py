@@ -129,12 +129,6 @@ def end_instant(moment: date | datetime, tz: ZoneInfo) -> datetime:
     return day_start_utc(moment + timedelta(days=1), tz)
 
 
-def to_local(instant: datetime, tz: ZoneInfo) -> datetime:
-    if instant.tzinfo is None:
-        raise ValueError("instant must be timezone-aware")
-    return instant.astimezone(tz)
-
-
 def format_local(instant: datetime, tz: ZoneInfo, *, is_end: bool = False) -> str:
     """``2022-01-02 00:00 CST``; an exclusive end at local midnight reads as 24:00 of the previous day."""
     local = instant.astimezone(tz)
