@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -41,12 +42,22 @@ def tokens(served: ApiServer) -> dict[str, str]:
     return {"admin": admin, "aspirante": a["token"], "gestor": g["token"]}
 
 
+# The same examples on every run keep CI stable; CONVOCA_FUZZ=1 draws new ones (and 10× as many) to explore.
+FUZZ = bool(os.environ.get("CONVOCA_FUZZ"))
+DERANDOMIZE = not FUZZ
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 def check_operation(operation, base_url: str, headers: dict[str, str]) -> None:
     @given(case=operation.as_strategy())
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=500 if FUZZ else 50,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        derandomize=DERANDOMIZE,
+    )
     def conforms(case: schemathesis.Case) -> None:
         case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
 

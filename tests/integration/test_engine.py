@@ -293,7 +293,10 @@ def test_shutdown_during_a_running_action_does_not_hang(db: Database) -> None:
     clock = AcceleratedClock(utc("2021-11-01T06:00:00Z") - timedelta(seconds=0.5), speed=1)
     sched = EngineScheduler(Engine(db, registry), clock, poll_seconds=60)
     sched.start()
-    time.sleep(1.0)  # the wake is now inside the slow action
+    deadline = time.monotonic() + 20
+    while not transitions(db) and time.monotonic() < deadline:  # once the edge is recorded, its slow action runs
+        time.sleep(0.02)
+    time.sleep(0.2)
     stopper = threading.Thread(target=sched.shutdown)
     stopper.start()
     stopper.join(timeout=15)
