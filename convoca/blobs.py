@@ -1,11 +1,42 @@
-"""Content-addressed files on local disk: written once, synced before anyone is told they exist."""
+"""Content-addressed files on local disk: written once, synced before anyone is told they exist.
+
+``BlobStore`` keeps public bytes (the official documents). ``SealedBlobStore`` keeps personal data (the images of a
+citizen's credential, face and signature) encrypted at rest with AES-256-GCM.
+"""
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import hashlib
+import hmac
 import os
+import secrets
 import tempfile
 from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+
+def _write_synced(target: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, sync it, rename it, sync the folder: a reader never sees half a
+    file, and the bytes are on disk before the caller records or acknowledges them."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 class BlobStore:
@@ -20,27 +51,70 @@ class BlobStore:
     def put(self, data: bytes, suffix: str = "") -> tuple[str, Path]:
         sha = hashlib.sha256(data).hexdigest()
         target = self.path(sha, suffix)
-        if target.is_file() and target.stat().st_size == len(data):
-            return sha, target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Write to a temporary file in the same folder, sync it, then rename: a reader never sees half a file,
-        # and the bytes are on disk before the caller records or acknowledges them.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        if not (target.is_file() and target.stat().st_size == len(data)):
+            _write_synced(target, data)
         return sha, target
 
     def read(self, sha256: str, suffix: str = "") -> bytes:
         return self.path(sha256, suffix).read_bytes()
+
+
+class SealedBlobStore(BlobStore):
+    """Encrypted at rest (AES-256-GCM, a random nonce per file, the file's name as associated data).
+
+    Files are named by an HMAC of the content's SHA-256 under the key, so equal images still share one file but a
+    name reveals nothing to whoever lacks the key, and a file moved to another name does not decrypt.
+    """
+
+    def __init__(self, root: Path, key: bytes) -> None:
+        super().__init__(root)
+        if len(key) != 32:
+            raise ValueError("the capture key must be 32 bytes")
+        self._cipher = AESGCM(hmac.new(key, b"convoca/captures/encrypt", hashlib.sha256).digest())
+        self._naming = hmac.new(key, b"convoca/captures/name", hashlib.sha256).digest()
+
+    def path(self, sha256: str, suffix: str = "") -> Path:
+        name = hmac.new(self._naming, sha256.encode(), hashlib.sha256).hexdigest()
+        return self.root / name[:2] / f"{name}{suffix}.sealed"
+
+    def put(self, data: bytes, suffix: str = "") -> tuple[str, Path]:
+        sha = hashlib.sha256(data).hexdigest()
+        target = self.path(sha, suffix)
+        if not target.is_file():
+            nonce = secrets.token_bytes(12)
+            _write_synced(target, nonce + self._cipher.encrypt(nonce, data, target.name.encode()))
+        return sha, target
+
+    def read(self, sha256: str, suffix: str = "") -> bytes:
+        target = self.path(sha256, suffix)
+        sealed = target.read_bytes()
+        return self._cipher.decrypt(sealed[:12], sealed[12:], target.name.encode())
+
+
+def load_or_create_key(path: Path, configured: str | None = None) -> bytes:
+    """The capture key: ``configured`` (base64 of 32 bytes, e.g. from CONVOCA_CAPTURE_KEY, for deployments on
+    several machines), else the key file, created once with mode 0600 (several workers may race to create it)."""
+    if configured:
+        key = base64.b64decode(configured)
+        if len(key) != 32:
+            raise ValueError("CONVOCA_CAPTURE_KEY debe ser la codificación base64 de 32 bytes")
+        return key
+    if not path.exists():
+        # Write a complete key file aside, then link it into place: of several workers racing, one link wins and
+        # no one ever reads a half-written key.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-key-")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(base64.b64encode(secrets.token_bytes(32)).decode())
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o600)
+            with contextlib.suppress(FileExistsError):  # another worker's key is in place: use it
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+    key = base64.b64decode(path.read_text())
+    if len(key) != 32:
+        raise ValueError(f"la llave de capturas {path} no es válida (32 bytes en base64)")
+    return key

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from capture_api.services import Services
-from convoca.blobs import BlobStore
+from convoca.blobs import BlobStore, SealedBlobStore, load_or_create_key
 from convoca.db import Database
 from convoca.settings import Settings, get_settings
 from workflow.captures.actions import register_capture_actions
@@ -70,5 +70,12 @@ def build_services(
         calendars=store,
         documents=document_service(db, settings, store),
         participants=participants,
-        captures=CaptureService(db, store, BlobStore(settings.data_dir / "captures")),
+        captures=CaptureService(
+            db,
+            store,
+            SealedBlobStore(
+                settings.data_dir / "captures",
+                load_or_create_key(settings.data_dir / "keys" / "captures.key", settings.capture_key),
+            ),
+        ),
     )

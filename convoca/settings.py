@@ -19,6 +19,10 @@ class Settings(BaseSettings):
         default=None, description="Any SQLAlchemy URL; default: SQLite (WAL) in data_dir/convoca.sqlite3."
     )
     calendars_dir: Path = Field(default=ROOT / "calendars", description="Calendars seeded at start-up.")
+    capture_key: str | None = Field(
+        default=None,
+        description="Base64 of the 32-byte key that encrypts capture images; default: a key file in data_dir/keys/.",
+    )
     late_tolerance_seconds: float = Field(
         default=60.0, description="A transition fired later than this after its instant is recorded as late."
     )

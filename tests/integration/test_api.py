@@ -465,3 +465,16 @@ def test_control_characters_and_malformed_ids_are_refused(api: ApiServer, people
     with api.client(people.gestor) as c:
         r = post(c, capture(device_id="tel\u0000"))
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "data.device_id"
+
+
+def test_capture_images_are_encrypted_at_rest(api: ApiServer, people: People) -> None:
+    with api.client(people.gestor) as c:
+        assert post(c, capture()).status_code == 201
+    with api.services.db.reading() as s:
+        row = s.exec(select(Capture)).one()
+    blobs = api.services.captures.blobs
+    assert blobs.read(row.anverso_sha256, ".jpg") == IMAGES["anverso"]
+    assert blobs.read(row.firma_sha256, ".png") == IMAGES["firma"]
+    files = [p for p in blobs.root.rglob("*") if p.is_file()]
+    assert len(files) == 4 and all(p.name.endswith(".sealed") for p in files)
+    assert not any(IMAGES["anverso"][:64] in p.read_bytes() for p in files)
