@@ -129,10 +129,16 @@ def end_instant(moment: date | datetime, tz: ZoneInfo) -> datetime:
     return day_start_utc(moment + timedelta(days=1), tz)
 
 
-def format_local(instant: datetime, tz: ZoneInfo, *, is_end: bool = False) -> str:
-    """``2022-01-02 00:00 CST``; an exclusive end at local midnight reads as 24:00 of the previous day."""
+def local_end(instant: datetime, tz: ZoneInfo) -> tuple[datetime, str]:
+    """The local moment of an exclusive end and its «HH:MM»: an end at local midnight is 24:00 of the day before
+    (the way a deadline is written), so the moment returned is the last second of that day."""
     local = instant.astimezone(tz)
-    if is_end and (local.hour, local.minute, local.second) == (0, 0, 0):
-        before = (instant - timedelta(seconds=1)).astimezone(tz)
-        return f"{before:%Y-%m-%d} 24:00 {before:%Z}"
-    return f"{local:%Y-%m-%d %H:%M} {local:%Z}"
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return (instant - timedelta(seconds=1)).astimezone(tz), "24:00"
+    return local, f"{local:%H:%M}"
+
+
+def format_local(instant: datetime, tz: ZoneInfo, *, is_end: bool = False) -> str:
+    """``2022-01-02 00:00 CST``; an exclusive end at local midnight reads as ``2022-01-01 24:00 CST``."""
+    local, hhmm = local_end(instant, tz) if is_end else (instant.astimezone(tz), None)
+    return f"{local:%Y-%m-%d} {hhmm or f'{local:%H:%M}'} {local:%Z}"

@@ -10,6 +10,8 @@ from babel.dates import format_date, get_timezone_name
 from babel.numbers import format_decimal
 from num2words import num2words
 
+from workflow.calendar.localtime import local_end as end_moment
+
 LOCALE = "es_MX"
 
 
@@ -83,10 +85,8 @@ def local_start(instant: datetime, tz: ZoneInfo) -> tuple[date, str]:
 
 def local_end(instant: datetime, tz: ZoneInfo) -> tuple[date, str]:
     """The local day and «HH:MM» at which something ends; an exclusive midnight is 24:00 of the day before."""
-    local = instant.astimezone(tz)
-    if (local.hour, local.minute, local.second) == (0, 0, 0):
-        return (instant - timedelta(seconds=1)).astimezone(tz).date(), "24:00"
-    return local.date(), f"{local:%H:%M}"
+    local, hhmm = end_moment(instant, tz)
+    return local.date(), hhmm
 
 
 def window_words(start: datetime, end: datetime, tz: ZoneInfo) -> str:
