@@ -22,6 +22,7 @@ import uvicorn
 
 from convoca.gestor.client import CaptureQueue, GestorClient
 from convoca.gestor.synthetic import CaptureGenerator
+from convoca.logs import setup_logging
 from convoca.server import build_app
 from convoca.settings import Settings, get_settings
 from workflow.calendar.localtime import format_local
@@ -38,7 +39,7 @@ def _say(text: str) -> None:
 
 
 def run_demo(data_dir: Path, port: int, speed: float, keep_serving: bool) -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    setup_logging(logging.WARNING)
     if data_dir.exists():
         shutil.rmtree(data_dir)
     base = get_settings()

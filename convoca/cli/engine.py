@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from pathlib import Path
 
 import click
 
+from convoca.logs import setup_logging
 from convoca.runtime import build_engine, build_services, open_database
 from convoca.settings import get_settings
 from workflow.calendar.loader import CalendarError
@@ -38,9 +38,7 @@ def engine() -> None:
 @clock_options
 def run(database_url: str | None, calendars_dir: Path | None, until, once: bool, clock: Clock) -> None:
     """Ejecuta el motor: concilia al iniciar y después despierta en cada límite de fase."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("apscheduler", "weasyprint", "fontTools"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    setup_logging()
     settings = get_settings()
     db = open_database(database_url, settings)
     eng = build_engine(build_services(db, clock, settings), settings)

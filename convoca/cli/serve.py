@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 import click
 import uvicorn
 
+from convoca.logs import setup_logging
 from convoca.server import build_app
 from workflow.clock import AcceleratedClock, Clock, FixedClock
 
@@ -36,9 +36,7 @@ from .common import database_option
 @clock_options
 def serve(host: str, port: int, workers: int, run_engine: bool, database_url: str | None, clock: Clock) -> None:
     """Sirve la API de captación (documentación en /schema) y ejecuta el motor de fases."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("apscheduler", "weasyprint", "fontTools"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    setup_logging()
     click.echo(f"convoca en http://{host}:{port}/api/v1 ({clock.describe()}); documentación: /schema", err=True)
     if workers == 1:
         uvicorn.run(
