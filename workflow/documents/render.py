@@ -42,6 +42,16 @@ def fingerprint(content: dict[str, Any], template_sources: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """What one rendering needs, computed once: the template environment, the content and its fingerprint."""
+
+    env: jinja2.Environment
+    base: Path
+    content: dict[str, Any]
+    fingerprint: str
+
+
 class DocumentRenderer:
     """Renders documents from a calendar. ``assets_dir`` is where a calendar's own templates folder and logo live
     (the calendars folder); templates a calendar does not override come from ``templates/``."""
@@ -82,20 +92,26 @@ class DocumentRenderer:
         path = self._inside(cal.process.ople.logo)
         return path.as_uri() if path is not None and path.is_file() else None
 
-    def fingerprint(self, cal: Calendar, kind: str) -> str:
-        env, _ = self._environment(cal)
-        return fingerprint(shown(cal, kind), self._template_sources(env, kind))
-
-    def html(self, cal: Calendar, kind: str, stamp: VersionStamp, created: datetime) -> tuple[str, Path]:
+    def _prepare(self, cal: Calendar, kind: str) -> _Prepared:
         env, search = self._environment(cal)
         content = shown(cal, kind)
-        html = env.get_template(f"{kind}.html.j2").render(
-            doc=content,
+        return _Prepared(env, search[-1], content, fingerprint(content, self._template_sources(env, kind)))
+
+    def _html(self, prep: _Prepared, cal: Calendar, kind: str, stamp: VersionStamp, created: datetime) -> str:
+        return prep.env.get_template(f"{kind}.html.j2").render(
+            doc=prep.content,
             stamp=stamp,
             logo=self._logo(cal),
             created=created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
-        return html, search[-1]
+
+    def fingerprint(self, cal: Calendar, kind: str) -> str:
+        return self._prepare(cal, kind).fingerprint
+
+    def html(self, cal: Calendar, kind: str, stamp: VersionStamp, created: datetime) -> tuple[str, Path]:
+        """The HTML that would be rendered, and the base folder its relative links resolve against."""
+        prep = self._prepare(cal, kind)
+        return self._html(prep, cal, kind, stamp, created), prep.base
 
     def render(
         self,
@@ -111,11 +127,10 @@ class DocumentRenderer:
         from the clock, so that rendering again gives the same bytes."""
         from weasyprint import HTML, Attachment  # heavy import (~1 s): only where documents are rendered
 
-        env, _ = self._environment(cal)
-        content = shown(cal, kind)
-        fp = fingerprint(content, self._template_sources(env, kind))
+        prep = self._prepare(cal, kind)
+        fp = prep.fingerprint
         stamp = VersionStamp(document_version, calendar_version, fp)
-        html, base = self.html(cal, kind, stamp, created)
+        html, base = self._html(prep, cal, kind, stamp, created), prep.base
         name = f"calendario-{cal.process.id}" + (f"-v{calendar_version}" if calendar_version else "") + ".yaml"
         attachment = Attachment(
             string=calendar_text,
@@ -131,7 +146,7 @@ class DocumentRenderer:
             attachments=[attachment],
             pdf_identifier=bytes.fromhex(fp[:32]),
         )
-        return RenderedDocument(kind, pdf, fp, content["title"])
+        return RenderedDocument(kind, pdf, fp, prep.content["title"])
 
 
 def _ordinal_filter(n: int) -> str:
