@@ -41,6 +41,8 @@ test: setup
 	$(call install_debian_packages,$(TEST_PACKAGES))
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 format: setup

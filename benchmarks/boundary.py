@@ -33,13 +33,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import delete
 from sqlmodel import col, select
 
-from convoca.db import Database
 from workflow.clock import SystemClock
 from workflow.engine.engine import Engine
 from workflow.engine.registry import ActionContext, ActionRegistry
 from workflow.engine.scheduler import EngineScheduler
 from workflow.engine.store import CalendarStore
 from workflow.records import ActionRun, CalendarVersion, ProcessRecord, Transition
+from workflow.storage.db import Database
+from workflow.storage.migrate import upgrade
 
 TZ = ZoneInfo("America/Mexico_City")
 PHASE = "ventana"
@@ -152,7 +153,7 @@ class Bench:
         self.url, self.poll, self.lead = url, poll, lead
         self.clock = SystemClock()
         self.db = Database(url)
-        self.db.create_all()
+        upgrade(self.db)
         if CalendarStore(self.db).process_ids():
             raise SystemExit(f"{url} holds processes: use an empty database (the engine would fire their phases)")
 
@@ -168,7 +169,7 @@ class Bench:
         return pid
 
     def transition(self, pid: str) -> Transition:
-        with self.db.session() as s:
+        with self.db.write_session() as s:
             return s.exec(
                 select(Transition).where(
                     Transition.process_id == pid, Transition.phase_id == PHASE, Transition.edge == "end"
@@ -177,7 +178,7 @@ class Bench:
 
     def forget(self, pid: str) -> None:
         # Finished processes stay in every reconcile; removing them keeps run N as cheap as run 1.
-        with self.db.session() as s:
+        with self.db.write_session() as s:
             ids = select(Transition.id).where(Transition.process_id == pid)
             s.exec(delete(ActionRun).where(col(ActionRun.transition_id).in_(ids)))
             s.exec(delete(Transition).where(Transition.process_id == pid))
@@ -188,7 +189,9 @@ class Bench:
     def scheduler(self, db: Database, alarm: Alarm, **engine_options) -> EngineScheduler:
         registry = ActionRegistry()
         registry.register(ACTION, alarm)
-        return EngineScheduler(Engine(db, registry, **engine_options), self.clock, poll_seconds=self.poll)
+        return EngineScheduler(
+            Engine(db, CalendarStore(db), registry, **engine_options), self.clock, poll_seconds=self.poll
+        )
 
     # -- 1. on time ----------------------------------------------------------------------------------------------
 
@@ -254,7 +257,7 @@ class Bench:
         """What a restarted process does before serving: a new pool, engine and scheduler, then start()."""
         t0 = time.perf_counter()
         db = Database(self.url)
-        db.create_all()
+        upgrade(db)
         sched = self.scheduler(db, alarm, **engine_options)
         sched.start()
         ready = (time.perf_counter() - t0) * 1000

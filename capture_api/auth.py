@@ -8,10 +8,10 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
+from workflow.errors import DomainError, ErrorKind
 from workflow.participants.records import Role
 from workflow.participants.service import Principal
 
-from .errors import ApiError
 from .services import Services
 
 SECURITY = [{"BearerToken": []}]
@@ -21,15 +21,13 @@ def _principal(connection: ASGIConnection) -> Principal:
     header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(
-            401, "falta el token: envíe el encabezado «Authorization: Bearer TOKEN»", {"WWW-Authenticate": "Bearer"}
+        raise DomainError(
+            ErrorKind.unauthenticated, "falta el token: envíe el encabezado «Authorization: Bearer TOKEN»"
         )
     services: Services = connection.app.state.services
     principal = services.participants.authenticate(token.strip(), services.clock.now())
     if principal is None:
-        raise ApiError(
-            401, "el token no es válido, fue revocado o ya venció", {"WWW-Authenticate": 'Bearer error="invalid_token"'}
-        )
+        raise DomainError(ErrorKind.unauthenticated, "el token no es válido, fue revocado o ya venció")
     return principal
 
 
@@ -41,10 +39,12 @@ def requires(*roles: Role, own_aspirante: bool = False) -> Callable[[ASGIConnect
         principal = _principal(connection)
         if principal.role not in roles:
             allowed = ", ".join(r.value for r in roles)
-            raise ApiError(403, f"esta operación es para el rol {allowed}, no para {principal.role.value}")
+            raise DomainError(
+                ErrorKind.forbidden, f"esta operación es para el rol {allowed}, no para {principal.role.value}"
+            )
         own = principal.aspirante_id == connection.path_params.get("aspirante_id")
         if own_aspirante and principal.role is Role.aspirante and not own:
-            raise ApiError(403, "solo puede consultar o modificar sus propios datos")
+            raise DomainError(ErrorKind.forbidden, "solo puede consultar o modificar sus propios datos")
         connection.state.principal = principal
 
     return guard

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -12,8 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from capture_api.schemas import ErrorBody
 from workflow.calendar.messages import spanish
-from workflow.captures.service import CaptureRefused
-from workflow.participants.service import Refused
+from workflow.errors import Detail, DomainError, ErrorKind
 
 log = logging.getLogger("convoca.api")
 
@@ -31,17 +31,21 @@ STATUS_DETAIL = {
 }
 
 
-class ApiError(Exception):
-    """An error of ours, with its Spanish detail. (Litestar's own HTTP exceptions carry English text: they are
-    answered with the generic Spanish detail of their status.)"""
+# The one place where a domain error becomes an HTTP status.
+STATUS = {
+    ErrorKind.malformed: 400,
+    ErrorKind.invalid: 422,
+    ErrorKind.not_found: 404,
+    ErrorKind.conflict: 409,
+    ErrorKind.too_large: 413,
+    ErrorKind.unauthenticated: 401,
+    ErrorKind.forbidden: 403,
+    ErrorKind.unavailable: 503,
+}
 
-    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(detail)
-        self.status, self.detail, self.headers = status, detail, headers
 
-
-def not_found(detail: str) -> ApiError:
-    return ApiError(404, detail)
+def not_found(detail: str) -> DomainError:
+    return DomainError(ErrorKind.not_found, detail)
 
 
 def documented(*codes: int, **specials: type) -> dict[int, ResponseSpec]:
@@ -62,13 +66,17 @@ def error(status: int, detail: str, errors: list[dict] | None = None, headers: d
     )
 
 
-def pydantic_errors(exc: ValidationError, model: type[BaseModel], prefix: str = "") -> list[dict]:
+def _listed(details: list[Detail]) -> list[dict]:
+    return [{k: v for k, v in asdict(d).items() if v is not None} for d in details]
+
+
+def pydantic_details(exc: ValidationError, model: type[BaseModel], prefix: str = "") -> list[Detail]:
     """Each error with the field it concerns (``prefix`` names the part it came in) and a Spanish message."""
     out = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
         field = f"{prefix}{loc}" if loc else (prefix.rstrip(".") or None)
-        out.append({"field": field, "message": spanish(err, model)})
+        out.append(Detail(spanish(err, model), field))
     return out
 
 
@@ -121,16 +129,13 @@ def on_http(request: Request, exc: HTTPException) -> Response:
     return error(exc.status_code, STATUS_DETAIL.get(exc.status_code, "error en la solicitud"), headers=exc.headers)
 
 
-def on_api_error(request: Request, exc: ApiError) -> Response:
-    return error(exc.status, exc.detail, headers=exc.headers)
-
-
-def on_refused(request: Request, exc: Refused | CaptureRefused) -> Response:
-    return error(exc.status, exc.message, [{"field": exc.field, "message": exc.message}] if exc.field else [])
+def on_domain(request: Request, exc: DomainError) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.kind is ErrorKind.unauthenticated else None
+    return error(STATUS[exc.kind], exc.message, _listed(exc.details), headers)
 
 
 def on_pydantic(request: Request, exc: ValidationError) -> Response:
-    return error(422, "los datos no son válidos", pydantic_errors(exc, BaseModel))
+    return error(422, "los datos no son válidos", _listed(pydantic_details(exc, BaseModel)))
 
 
 def on_undecodable(request: Request, exc: UnicodeDecodeError) -> Response:
@@ -146,9 +151,7 @@ def on_unexpected(request: Request, exc: Exception) -> Response:
 HANDLERS = {
     ValidationException: on_validation,
     HTTPException: on_http,
-    ApiError: on_api_error,
-    Refused: on_refused,
-    CaptureRefused: on_refused,
+    DomainError: on_domain,
     ValidationError: on_pydantic,
     UnicodeDecodeError: on_undecodable,
     Exception: on_unexpected,

@@ -101,28 +101,6 @@ class GestorCreated(BaseModel):
     token_expires_at: datetime | None
 
 
-class Count(BaseModel):
-    key: str
-    count: int
-
-
-class Progress(BaseModel):
-    aspirante_id: int
-    cargo: str
-    demarcacion: str
-    required: int | None = Field(description="Apoyo requerido en la demarcación.")
-    received: int
-    late: int = Field(description="Recibidos en el plazo de gracia tras el cierre.")
-    by_status: list[Count] = Field(description="Por estado de verificación (todos «recibido» hasta verificar).")
-    by_municipio: list[Count] = Field(
-        description="Por municipio del domicilio, según la verificación registral; vacío hasta verificar."
-    )
-    by_seccion: list[Count]
-    window_opens_utc: datetime | None
-    window_closes_utc: datetime | None
-    window_state: str
-
-
 # Process ids in paths are slugs: anything else is refused before it reaches the database.
 ProcessId = Annotated[str, PathParameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from convoca.db import Database
+from workflow.captures.progress import ProgressService
 from workflow.captures.service import CaptureService
 from workflow.clock import Clock
 from workflow.documents.service import DocumentService
 from workflow.engine.store import CalendarStore
 from workflow.participants.service import Participants
+from workflow.storage.db import Database
 
 
 @dataclass
@@ -21,5 +22,6 @@ class Services:
     documents: DocumentService
     participants: Participants
     captures: CaptureService
+    progress: ProgressService
     # Called after an amendment is stored, so the engine re-plans at once (set when the engine runs in-process).
     on_calendar_applied: Callable[[], None] = field(default=lambda: None)

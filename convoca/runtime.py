@@ -1,16 +1,21 @@
-"""Assembly at the edge: the database, the action registry and the engine, for every command and server."""
+"""The composition root: the one place that builds every service, for the server and for every command alike.
+
+``build`` opens the database (bringing its schema up to date), then assembles the domain services, their rules
+(e.g. the participants' amendment check, so no entry point can skip it), the actions the engine may fire and the
+engine itself. Nothing else constructs a service.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from capture_api.services import Services
-from convoca.blobs import BlobStore, SealedBlobStore, load_or_create_key
-from convoca.db import Database
 from convoca.settings import Settings, get_settings
 from workflow.captures.actions import register_capture_actions
+from workflow.captures.progress import ProgressService
 from workflow.captures.service import CaptureService
-from workflow.clock import Clock
+from workflow.clock import Clock, SystemClock
 from workflow.documents.actions import register_document_actions
 from workflow.documents.render import DocumentRenderer
 from workflow.documents.service import DocumentService
@@ -18,22 +23,31 @@ from workflow.engine.engine import Engine
 from workflow.engine.registry import ActionRegistry
 from workflow.engine.store import CalendarStore
 from workflow.participants.service import Participants
+from workflow.storage.db import Database
+from workflow.storage.files import BlobStore, SealedBlobStore, load_or_create_key
+from workflow.storage.migrate import upgrade
 
 
-def open_database(url: str | None = None, settings: Settings | None = None) -> Database:
+@dataclass
+class Runtime:
+    settings: Settings
+    services: Services
+    engine: Engine
+
+    def close(self) -> None:
+        self.services.db.dispose()
+
+
+def settings_for(database_url: str | None = None, settings: Settings | None = None) -> Settings:
+    """The settings in force, with the database a command's ``--database`` option names, if any."""
     settings = settings or get_settings()
-    db = Database(url or settings.resolved_database_url)
-    db.create_all()
+    return settings.model_copy(update={"database_url": database_url}) if database_url else settings
+
+
+def open_database(settings: Settings) -> Database:
+    db = Database(settings.resolved_database_url)
+    upgrade(db)
     return db
-
-
-def document_service(
-    db: Database, settings: Settings | None = None, store: CalendarStore | None = None
-) -> DocumentService:
-    settings = settings or get_settings()
-    return DocumentService(
-        db, store or CalendarStore(db), BlobStore(settings.data_dir / "files"), DocumentRenderer(settings.calendars_dir)
-    )
 
 
 def build_registry(services: Services) -> ActionRegistry:
@@ -44,38 +58,34 @@ def build_registry(services: Services) -> ActionRegistry:
     return registry
 
 
-def build_engine(services: Services, settings: Settings | None = None) -> Engine:
+def build(clock: Clock, settings: Settings | None = None) -> Runtime:
     settings = settings or get_settings()
-    return Engine(
-        services.db,
-        build_registry(services),
-        store=services.calendars,
-        late_tolerance=timedelta(seconds=settings.late_tolerance_seconds),
-        lease=timedelta(seconds=settings.action_lease_seconds),
-        rate=services.clock.rate,
-    )
-
-
-def build_services(
-    db: Database, clock: Clock, settings: Settings | None = None, store: CalendarStore | None = None
-) -> Services:
-    """The domain services behind the HTTP API."""
-    settings = settings or get_settings()
-    store = store or CalendarStore(db)
-    participants = Participants(db, store)
-    store.amendment_checks.append(participants.amendment_problems)
-    return Services(
+    db = open_database(settings)
+    calendars = CalendarStore(db, recorder=SystemClock())
+    participants = Participants(db, calendars)
+    calendars.amendment_checks.append(participants.amendment_problems)
+    data = settings.data_dir
+    services = Services(
         db=db,
         clock=clock,
-        calendars=store,
-        documents=document_service(db, settings, store),
+        calendars=calendars,
+        documents=DocumentService(db, calendars, BlobStore(data / "files"), DocumentRenderer(settings.calendars_dir)),
         participants=participants,
         captures=CaptureService(
             db,
-            store,
+            calendars,
             SealedBlobStore(
-                settings.data_dir / "captures",
-                load_or_create_key(settings.data_dir / "keys" / "captures.key", settings.capture_key),
+                data / "captures", lambda: load_or_create_key(data / "keys" / "captures.key", settings.capture_key)
             ),
         ),
+        progress=ProgressService(db, calendars),
     )
+    engine = Engine(
+        db,
+        calendars,
+        build_registry(services),
+        late_tolerance=timedelta(seconds=settings.late_tolerance_seconds),
+        lease=timedelta(seconds=settings.action_lease_seconds),
+        rate=clock.rate,
+    )
+    return Runtime(settings, services, engine)

@@ -7,18 +7,14 @@ All instants are timezone-aware UTC.
 
 from __future__ import annotations
 
-import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
-
-    def sleep_until(self, instant: datetime, stop: threading.Event | None = None) -> bool:
-        """Block until ``instant`` (clock time) or until ``stop`` is set; True if the instant was reached."""
-        ...
 
     def describe(self) -> str: ...
 
@@ -44,22 +40,9 @@ def parse_instant(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _wait(seconds: float, stop: threading.Event | None) -> bool:
-    if stop is None:
-        time.sleep(max(0.0, seconds))
-        return True
-    return not stop.wait(max(0.0, seconds))
-
-
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
-
-    def sleep_until(self, instant: datetime, stop: threading.Event | None = None) -> bool:
-        while (remaining := (instant - self.now()).total_seconds()) > 0:
-            if not _wait(min(remaining, 60.0), stop):
-                return False
-        return True
 
     def describe(self) -> str:
         return "reloj del sistema"
@@ -77,10 +60,9 @@ class FixedClock:
         if instant.tzinfo is None:
             raise ValueError("FixedClock needs a timezone-aware instant")
         self._now = instant.astimezone(UTC)
-        self._moved = threading.Condition()
-        self._listeners: list = []
+        self._listeners: list[Callable[[], None]] = []
 
-    def subscribe(self, callback) -> None:
+    def subscribe(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` after every move (the scheduler re-plans then)."""
         self._listeners.append(callback)
 
@@ -88,22 +70,12 @@ class FixedClock:
         return self._now
 
     def set(self, instant: datetime) -> None:
-        with self._moved:
-            self._now = instant.astimezone(UTC)
-            self._moved.notify_all()
+        self._now = instant.astimezone(UTC)
         for callback in list(self._listeners):
             callback()
 
     def advance(self, delta: timedelta) -> None:
         self.set(self._now + delta)
-
-    def sleep_until(self, instant: datetime, stop: threading.Event | None = None) -> bool:
-        with self._moved:
-            while self._now < instant:
-                if stop is not None and stop.is_set():
-                    return False
-                self._moved.wait(0.05)
-        return True
 
     def describe(self) -> str:
         return f"reloj fijo en {self._now.isoformat()}"
@@ -115,9 +87,15 @@ class FixedClock:
 
 
 class AcceleratedClock:
-    """Clock time = ``start`` + speed × (real time elapsed since creation)."""
+    """Clock time = ``start`` + speed × (real time elapsed since it started running).
 
-    def __init__(self, start: datetime, speed: float, *, _monotonic=time.monotonic) -> None:
+    It runs from its creation, or, created ``held``, shows ``start`` until ``release()``: a demo starts the clock
+    only once its server is ready, so nothing it means to show happens before anyone can see it.
+    """
+
+    def __init__(
+        self, start: datetime, speed: float, *, held: bool = False, _monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         if start.tzinfo is None:
             raise ValueError("AcceleratedClock needs a timezone-aware start")
         if speed <= 0:
@@ -125,16 +103,23 @@ class AcceleratedClock:
         self.start = start.astimezone(UTC)
         self.speed = speed
         self._monotonic = _monotonic
-        self._origin = _monotonic()
+        self._origin: float | None = None if held else _monotonic()
+        self._listeners: list[Callable[[], None]] = []
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` when a held clock starts running (the scheduler re-plans then)."""
+        self._listeners.append(callback)
+
+    def release(self) -> None:
+        if self._origin is None:
+            self._origin = self._monotonic()
+            for callback in list(self._listeners):
+                callback()
 
     def now(self) -> datetime:
+        if self._origin is None:
+            return self.start
         return self.start + timedelta(seconds=(self._monotonic() - self._origin) * self.speed)
-
-    def sleep_until(self, instant: datetime, stop: threading.Event | None = None) -> bool:
-        while (remaining := (instant - self.now()).total_seconds()) > 0:
-            if not _wait(min(remaining / self.speed, 1.0), stop):
-                return False
-        return True
 
     def describe(self) -> str:
         return f"reloj acelerado ×{self.speed:g} desde {self.start.isoformat()}"
@@ -144,4 +129,7 @@ class AcceleratedClock:
         return self.speed
 
     def to_real(self, instant: datetime) -> datetime | None:
-        return datetime.now(UTC) + timedelta(seconds=max(0.0, (instant - self.now()).total_seconds()) / self.speed)
+        ahead = (instant - self.now()).total_seconds()
+        if self._origin is None and ahead > 0:
+            return None  # held: it will not get there until released
+        return datetime.now(UTC) + timedelta(seconds=max(0.0, ahead) / self.speed)

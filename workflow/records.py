@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from convoca.db import UTCDateTime
+from workflow.storage.db import UTCDateTime
 
 
 def _instant(**kw) -> Field:
@@ -35,7 +35,8 @@ class CalendarVersion(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     author: str
     reason: str
-    created_at: datetime = _instant(nullable=False)
+    created_at: datetime = _instant(nullable=False)  # when it took effect, in the process's clock
+    recorded_at: datetime = _instant(nullable=False)  # when it was stored, in real time
 
 
 class Transition(SQLModel, table=True):

@@ -14,11 +14,12 @@ from litestar.params import MultipartBody
 from pydantic import ValidationError
 
 from workflow.captures.model import IMAGE_PARTS, CaptureData, Receipt
+from workflow.errors import Detail, DomainError, ErrorKind
 from workflow.participants.records import Role
 from workflow.participants.service import Principal
 
 from ..auth import SECURITY, current_principal, requires
-from ..errors import documented, error, pydantic_errors
+from ..errors import documented, pydantic_details
 from ..services import Services
 
 
@@ -68,19 +69,24 @@ class CaptureController(Controller):
     ) -> Response[Receipt]:
         missing = [part for part in ("data", *IMAGE_PARTS) if getattr(data, part) is None]
         if missing:
-            return error(
-                422,
+            raise DomainError(
+                ErrorKind.invalid,
                 "faltan partes de la solicitud: " + ", ".join(missing),
-                [{"field": part, "message": f"falta la parte «{part}»"} for part in missing],
+                details=[Detail(f"falta la parte «{part}»", part) for part in missing],
             )
         try:
             capture = CaptureData.model_validate(json.loads(_bytes(data.data)))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return error(422, "la parte «data» debe ser JSON", [{"field": "data", "message": f"JSON no válido: {exc}"}])
+            raise DomainError(ErrorKind.invalid, "la parte «data» debe ser JSON", "data") from exc
         except ValidationError as exc:
-            return error(422, "los datos de la captura no son válidos", pydantic_errors(exc, CaptureData, "data."))
+            raise DomainError(
+                ErrorKind.invalid,
+                "los datos de la captura no son válidos",
+                details=pydantic_details(exc, CaptureData, "data."),
+            ) from None
         images = {part: _bytes(getattr(data, part)) for part in IMAGE_PARTS}
-        gestor = services.participants.gestor(principal.gestor_id)  # type: ignore[arg-type]
-        assert gestor is not None
+        gestor = services.participants.gestor(principal.gestor_id or 0)
+        if gestor is None:  # the token's gestor vanished between the guard and here
+            raise DomainError(ErrorKind.unauthenticated, "el token no corresponde a un gestor registrado")
         receipt, created = services.captures.submit(gestor, capture, images, services.clock.now())
         return Response(receipt, status_code=201 if created else 200)

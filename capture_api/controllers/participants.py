@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import timedelta
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
-from sqlmodel import select
 
-from workflow.calendar.quotas import quotas
-from workflow.captures.records import Capture
-from workflow.captures.windows import window_for
+from workflow.captures.progress import Progress
 from workflow.participants.records import Aspirante, Role
 from workflow.participants.service import NewAspirante, NewGestor, Principal
 
 from ..auth import SECURITY, current_principal, requires
 from ..errors import documented, not_found
-from ..schemas import AspiranteCreated, Count, GestorCreated, ProcessId, Progress, RowId
+from ..schemas import AspiranteCreated, GestorCreated, ProcessId, RowId
 from ..services import Services
 from .processes import active_or_404
 
@@ -94,37 +90,4 @@ class ParticipantController(Controller):
     def progress(
         self, services: NamedDependency[Services], principal: NamedDependency[Principal], aspirante_id: RowId
     ) -> Progress:
-        a = aspirante_or_404(services, aspirante_id)
-        cal = services.calendars.active(a.process_id).calendar
-        with services.db.reading() as s:
-            rows = list(s.exec(select(Capture.seccion, Capture.late).where(Capture.aspirante_id == a.id)))
-        required = next(
-            (q.required for q in quotas(cal, cal.cargo(a.cargo_id)) if q.demarcacion.id == a.demarcacion_id), None
-        )
-        window = window_for(cal, a.cargo_id, a.demarcacion_id, a.constancia_date)
-        now = services.clock.now()
-        if window is None:
-            state = "sin periodo"
-        elif now < window.start:
-            state = "pendiente"
-        elif now < window.end:
-            state = "abierta"
-        elif now < window.end + window.grace:
-            state = "plazo de gracia"  # closed to new captures; those taken inside may still arrive
-        else:
-            state = "cerrada"
-        by_seccion = Counter(str(seccion) for seccion, _ in rows)
-        return Progress(
-            aspirante_id=a.id,
-            cargo=a.cargo_id,
-            demarcacion=a.demarcacion_id,
-            required=required,
-            received=len(rows),
-            late=sum(1 for _, late in rows if late),
-            by_status=[Count(key="recibido", count=len(rows))] if rows else [],
-            by_municipio=[],
-            by_seccion=[Count(key=k, count=v) for k, v in sorted(by_seccion.items(), key=lambda kv: int(kv[0]))],
-            window_opens_utc=window.start if window else None,
-            window_closes_utc=window.end if window else None,
-            window_state=state,
-        )
+        return services.progress.of(aspirante_or_404(services, aspirante_id), services.clock.now())

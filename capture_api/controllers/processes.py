@@ -10,23 +10,20 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, RawBody
 
 from workflow.calendar.ics import to_ics
-from workflow.calendar.loader import CalendarError
 from workflow.calendar.localtime import format_local
 from workflow.calendar.timeline import PhaseState, timeline
-from workflow.engine.store import ActiveCalendar, UnknownProcess
+from workflow.engine.store import ActiveCalendar
+from workflow.errors import Detail, DomainError, ErrorKind
 from workflow.participants.records import Role
 
 from ..auth import SECURITY, requires
-from ..errors import documented, error, not_found
+from ..errors import documented
 from ..schemas import CalendarApplied, OpenWindow, PhaseOut, ProcessDetail, ProcessId, ProcessSummary
 from ..services import Services
 
 
 def active_or_404(services: Services, process_id: str) -> ActiveCalendar:
-    try:
-        return services.calendars.active(process_id)
-    except UnknownProcess as exc:
-        raise not_found(str(exc)) from None
+    return services.calendars.active(process_id)  # UnknownProcess is a not-found domain error
 
 
 def summary(active: ActiveCalendar) -> ProcessSummary:
@@ -152,30 +149,24 @@ class ProcessController(Controller):
     ) -> Response:
         reason = (reason or "").strip()
         if not reason:
-            return error(
-                422,
+            raise DomainError(
+                ErrorKind.invalid,
                 "indique el motivo del cambio en el encabezado X-Reason (p. ej. el acuerdo que lo aprueba)",
-                [{"field": "X-Reason", "message": "encabezado obligatorio"}],
+                details=[Detail("encabezado obligatorio", "X-Reason")],
             )
         active_or_404(services, process_id)
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            return error(422, "el calendario debe estar en UTF-8")
-        try:
-            version = services.calendars.apply(
-                text,
-                file="calendario",
-                author=f"api:token-{request.state.principal.token_id}",
-                reason=reason,
-                now=services.clock.now(),
-                process_id=process_id,
-            )
-        except CalendarError as exc:
-            problems = [{"line": p.line, "column": p.column, "message": p.message} for p in exc.problems]
-            return Response(
-                {"status_code": 422, "detail": "el calendario no se modificó", "errors": problems}, status_code=422
-            )
+            raise DomainError(ErrorKind.invalid, "el calendario debe estar en UTF-8", "body") from None
+        version = services.calendars.apply(
+            text,
+            file="calendario",
+            author=f"api:token-{request.state.principal.token_id}",
+            reason=reason,
+            now=services.clock.now(),
+            process_id=process_id,
+        )
         services.on_calendar_applied()
         return Response(
             CalendarApplied(

@@ -8,6 +8,7 @@ from convoca.demo import demo
 
 from .admin import admin
 from .calendar import calendar
+from .db import db
 from .documents import documents
 from .engine import engine
 from .gestor import gestor
@@ -28,4 +29,5 @@ main.add_command(serve)
 main.add_command(admin)
 main.add_command(gestor)
 main.add_command(demo)
+main.add_command(db)
 register_version_commands(calendar)

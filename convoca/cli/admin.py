@@ -6,9 +6,8 @@ from datetime import timedelta
 
 import click
 
-from convoca.runtime import open_database
+from convoca.runtime import build, settings_for
 from workflow.clock import Clock
-from workflow.engine.store import CalendarStore
 from workflow.participants.records import Role
 from workflow.participants.service import Participants
 
@@ -26,9 +25,8 @@ def token() -> None:
     """Tokens de acceso a la API."""
 
 
-def _participants(database_url: str | None) -> Participants:
-    db = open_database(database_url)
-    return Participants(db, CalendarStore(db))
+def _participants(database_url: str | None, clock: Clock) -> Participants:
+    return build(clock, settings_for(database_url)).services.participants
 
 
 @token.command()
@@ -40,7 +38,7 @@ def _participants(database_url: str | None) -> Participants:
 @clock_options
 def create(label: str, days: int | None, database_url: str | None, clock: Clock) -> None:
     """Emite un token de administrador del OPLE. Se muestra una sola vez: guárdelo."""
-    issued = _participants(database_url).issue_token(
+    issued = _participants(database_url, clock).issue_token(
         Role.admin, clock.now(), label=label, ttl=timedelta(days=days) if days else None
     )
     click.echo(issued.token)
@@ -53,7 +51,7 @@ def create(label: str, days: int | None, database_url: str | None, clock: Clock)
 @clock_options
 def revoke(token_id: int, database_url: str | None, clock: Clock) -> None:
     """Revoca un token (de cualquier rol) por su número."""
-    if not _participants(database_url).revoke(token_id, clock.now()):
+    if not _participants(database_url, clock).revoke(token_id, clock.now()):
         raise click.ClickException(f"no existe el token {token_id}")
     click.echo(f"token {token_id} revocado")
 
@@ -64,7 +62,7 @@ def revoke(token_id: int, database_url: str | None, clock: Clock) -> None:
 def list_tokens(database_url: str | None, clock: Clock) -> None:
     """Lista los tokens: número, rol, etiqueta, vigencia."""
     now = clock.now()
-    for t in _participants(database_url).tokens():
+    for t in _participants(database_url, clock).tokens():
         state = "revocado" if t.revoked_at else ("vencido" if not t.active_at(now) else "vigente")
         expires = t.expires_at.isoformat() if t.expires_at else "sin vencimiento"
         click.echo(f"{t.id:>5}  {t.role:<10} {state:<9} {expires:<26} {t.label}")

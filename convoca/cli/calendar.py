@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from babel.numbers import format_decimal
 
-from convoca.runtime import open_database
+from convoca.runtime import build, settings_for
 from workflow.calendar.ics import to_ics
 from workflow.calendar.loader import CalendarError, LoadedCalendar, load_calendar
 from workflow.calendar.localtime import format_local
@@ -18,7 +18,7 @@ from workflow.calendar.schema import calendar_json_schema_text
 from workflow.calendar.timeline import timeline
 from workflow.clock import Clock
 from workflow.engine.engine import fired_edges
-from workflow.engine.store import CalendarStore, UnknownProcess
+from workflow.engine.store import UnknownProcess
 
 from .clock_options import clock_options
 from .common import database_option
@@ -84,15 +84,16 @@ def show(file: str, as_json: bool, database_url: str | None, clock: Clock) -> No
     if database_url is None and looks_like_file:
         cal = _load(file).calendar
     else:
-        db = open_database(database_url)
+        runtime = build(clock, settings_for(database_url))
         if looks_like_file:
             cal = _load(file).calendar
         else:
             try:
-                cal = CalendarStore(db).active(file).calendar
+                cal = runtime.services.calendars.active(file).calendar
             except UnknownProcess as exc:
                 raise click.ClickException(f"{exc}; indique un archivo de calendario o un proceso existente") from None
-        fired = fired_edges(db, cal.process.id)
+        fired = fired_edges(runtime.services.db, cal.process.id)
+        runtime.close()
     tz = cal.tz
     at = clock.now()
 

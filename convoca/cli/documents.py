@@ -7,14 +7,15 @@ from pathlib import Path
 
 import click
 
-from convoca.runtime import document_service, open_database
-from convoca.settings import get_settings
+from convoca.runtime import build, settings_for
 from workflow.calendar.loader import CalendarError, load_calendar
 from workflow.calendar.localtime import format_local
+from workflow.clock import Clock
 from workflow.documents.context import DOCUMENT_KINDS
 from workflow.documents.render import DocumentRenderer
 from workflow.engine.store import UnknownProcess
 
+from .clock_options import clock_options
 from .common import database_option
 
 
@@ -58,10 +59,10 @@ def render(file: Path, kind: str, output: Path) -> None:
 @documents.command(name="list")
 @click.argument("process_id")
 @database_option
-def list_cmd(process_id: str, database_url: str | None) -> None:
+@clock_options
+def list_cmd(process_id: str, database_url: str | None, clock: Clock) -> None:
     """Lista las versiones guardadas de los documentos de un proceso, con su huella SHA-256."""
-    db = open_database(database_url)
-    service = document_service(db, get_settings())
+    service = build(clock, settings_for(database_url)).services.documents
     try:
         tz = service.calendars.active(process_id).calendar.tz
     except UnknownProcess as exc:

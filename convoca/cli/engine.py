@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 
 from convoca.logs import setup_logging
-from convoca.runtime import build_engine, build_services, open_database
-from convoca.settings import get_settings
+from convoca.runtime import build, settings_for
 from workflow.calendar.loader import CalendarError
 from workflow.clock import Clock
 from workflow.engine.scheduler import EngineScheduler
@@ -39,9 +38,8 @@ def engine() -> None:
 def run(database_url: str | None, calendars_dir: Path | None, until, once: bool, clock: Clock) -> None:
     """Ejecuta el motor: concilia al iniciar y después despierta en cada límite de fase."""
     setup_logging()
-    settings = get_settings()
-    db = open_database(database_url, settings)
-    eng = build_engine(build_services(db, clock, settings), settings)
+    runtime = build(clock, settings_for(database_url))
+    eng, settings = runtime.engine, runtime.settings
     try:
         for version in eng.store.seed(calendars_dir or settings.calendars_dir, clock.now()):
             click.echo(f"calendario cargado: {version.process_id} (versión {version.number})")
@@ -52,6 +50,7 @@ def run(database_url: str | None, calendars_dir: Path | None, until, once: bool,
     click.echo(f"motor iniciado ({clock.describe()}; instancia {eng.instance_id})")
     if once:
         eng.reconcile(clock.now())
+        runtime.close()
         return
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -65,5 +64,5 @@ def run(database_url: str | None, calendars_dir: Path | None, until, once: bool,
                 break
     finally:
         sched.shutdown()
-        db.dispose()
+        runtime.close()
     click.echo("motor detenido")

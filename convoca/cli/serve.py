@@ -8,6 +8,7 @@ import click
 import uvicorn
 
 from convoca.logs import setup_logging
+from convoca.runtime import settings_for
 from convoca.server import build_app
 from workflow.clock import AcceleratedClock, Clock, FixedClock
 
@@ -40,7 +41,7 @@ def serve(host: str, port: int, workers: int, run_engine: bool, database_url: st
     click.echo(f"convoca en http://{host}:{port}/api/v1 ({clock.describe()}); documentación: /schema", err=True)
     if workers == 1:
         uvicorn.run(
-            build_app(clock, database_url=database_url, run_engine=run_engine),
+            build_app(clock, settings_for(database_url), run_engine=run_engine),
             host=host,
             port=port,
             log_level="warning",

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from convoca.runtime import open_database
+from convoca.runtime import build, settings_for
 from workflow.calendar.loader import CalendarError
 from workflow.calendar.localtime import format_local
 from workflow.clock import Clock
 from workflow.engine.amendments import date_changes
-from workflow.engine.store import CalendarStore, UnknownProcess
+from workflow.engine.store import UnknownProcess
 
 from .clock_options import clock_options
 from .common import database_option
@@ -30,8 +30,7 @@ def apply(file: Path, reason: str, author: str | None, database_url: str | None,
     Un cambio no puede alterar el pasado: un instante ya ocurrido no se mueve, una fase cerrada no se reabre y el
     cierre de una fase abierta puede moverse, pero no al pasado. El motor reprograma de inmediato.
     """
-    db = open_database(database_url)
-    store = CalendarStore(db)
+    store = build(clock, settings_for(database_url)).services.calendars
     try:
         version = store.apply(
             file.read_text(encoding="utf-8"),
@@ -51,9 +50,10 @@ def apply(file: Path, reason: str, author: str | None, database_url: str | None,
 @click.command()
 @click.argument("process_id")
 @database_option
-def history(process_id: str, database_url: str | None) -> None:
+@clock_options
+def history(process_id: str, database_url: str | None, clock: Clock) -> None:
     """Lista las versiones del calendario de un proceso, con las fechas que cambió cada una."""
-    store = CalendarStore(open_database(database_url))
+    store = build(clock, settings_for(database_url)).services.calendars
     try:
         versions = store.history(process_id)
     except UnknownProcess as exc:
@@ -62,7 +62,8 @@ def history(process_id: str, database_url: str | None) -> None:
     for version, loaded in versions:
         tz = loaded.calendar.tz
         click.echo(
-            f"v{version.number}  {format_local(version.created_at, tz)}  {version.author}  "
+            f"v{version.number}  vigente desde {format_local(version.created_at, tz)}  "
+            f"registrada {format_local(version.recorded_at, tz)}  {version.author}  "
             f"{version.sha256[:12]}  {version.reason}"
         )
         if previous is not None:

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from convoca.db import Database
+from workflow.storage.db import Database
+from workflow.storage.migrate import upgrade
 
 
 def _free_port() -> int:
@@ -102,6 +103,6 @@ def database_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
-    database.create_all()
+    upgrade(database)
     yield database
     database.dispose()

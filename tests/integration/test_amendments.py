@@ -11,12 +11,12 @@ from click.testing import CliRunner
 from sqlmodel import select
 
 from convoca.cli import main
-from convoca.db import Database
 from workflow.calendar.loader import CalendarError
 from workflow.engine.engine import Engine
 from workflow.engine.registry import ActionRegistry
 from workflow.engine.store import CalendarStore
 from workflow.records import Transition
+from workflow.storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 DURANGO = ROOT / "calendars" / "durango-2021-2022.yaml"
@@ -51,7 +51,7 @@ def store(db: Database) -> CalendarStore:
 
 
 def test_extending_an_open_window_takes_effect_at_once(db: Database, store: CalendarStore) -> None:
-    engine = Engine(db, ActionRegistry())
+    engine = Engine(db, CalendarStore(db), ActionRegistry())
     now = utc("2022-02-09T18:00:00Z")
     engine.reconcile(now)
     text = extend_gubernatura()
@@ -144,7 +144,7 @@ def test_reapplying_the_same_text_stores_nothing(store: CalendarStore) -> None:
 
 
 def _transitions(db: Database) -> list[Transition]:
-    with db.session() as s:
+    with db.write_session() as s:
         return list(s.exec(select(Transition).order_by(Transition.id)))
 
 
@@ -213,8 +213,11 @@ def test_cli_apply_and_history(tmp_path: Path, sqlite_url: str) -> None:
     history = runner.invoke(main, ["calendar", "history", "durango-2021-2022", "--database", sqlite_url])
     assert history.exit_code == 0, history.output
     lines = history.output.splitlines()
-    assert lines[0].startswith("v1  2021-09-30 19:00 CDT  secretaría") and lines[0].endswith("IEPC/CG121/2021")
-    assert lines[1].startswith("v2  2022-02-08 18:00 CST  secretaría") and lines[1].endswith("IEPC/CG010/2022")
+    # When each version took effect in the process's clock, and when it was really stored.
+    assert lines[0].startswith("v1  vigente desde 2021-09-30 19:00 CDT  registrada ")
+    assert "  secretaría  " in lines[0] and lines[0].endswith("IEPC/CG121/2021")
+    assert lines[1].startswith("v2  vigente desde 2022-02-08 18:00 CST  registrada ")
+    assert "  secretaría  " in lines[1] and lines[1].endswith("IEPC/CG010/2022")
     assert [line.strip() for line in lines[2:]] == [
         "~ captacion-gubernatura: fin 2022-02-10 24:00 CST → 2022-02-12 24:00 CST",
         "~ verificacion: inicio 2022-02-11 00:00 CST → 2022-02-13 00:00 CST",
@@ -299,7 +302,7 @@ def test_amendment_runs_its_registered_actions_once(db: Database, store: Calenda
     registry.register(
         "refresh", lambda ctx: calls.append((ctx.calendar_version, ctx.edge, ctx.phase)) or {}, on_amendment=True
     )
-    engine = Engine(db, registry)
+    engine = Engine(db, CalendarStore(db), registry)
     now = utc("2022-02-09T18:00:00Z")
     engine.reconcile(now)
     assert calls == []  # the first version is no amendment
@@ -324,8 +327,8 @@ def test_an_expired_grace_cannot_be_reopened_nor_a_started_captacion_change_its_
         )
     assert "el plazo para enviar apoyos de «captacion-gubernatura»" in exc.value.problems[0].message
     narrowed = amended(
-        "    cargos: [gubernatura]\n    start: 2022-01-02\n",
-        "    cargos: [gubernatura]\n    groups: [1]\n    start: 2022-01-02\n",
+        "    cargos: [ayuntamiento]\n    start: 2022-01-12\n",
+        "    cargos: [ayuntamiento]\n    groups: [1]\n    start: 2022-01-12\n",
     )
     with pytest.raises(CalendarError) as exc:
         store.apply(narrowed, file="d.yaml", author="s", reason="r", now=utc("2022-01-20T00:00:00Z"))
@@ -341,7 +344,7 @@ def test_an_expired_grace_cannot_be_reopened_nor_a_started_captacion_change_its_
 
 
 def test_fired_edges_count_as_past_whatever_the_callers_clock(db: Database, store: CalendarStore) -> None:
-    Engine(db, ActionRegistry()).reconcile(utc("2022-02-12T00:00:00Z"))  # the captación has closed
+    Engine(db, CalendarStore(db), ActionRegistry()).reconcile(utc("2022-02-12T00:00:00Z"))  # the captación has closed
     # A caller whose clock says it is still January cannot move the close that already fired.
     with pytest.raises(CalendarError) as exc:
         store.apply(extend_gubernatura(), file="d.yaml", author="s", reason="r", now=utc("2022-01-20T00:00:00Z"))

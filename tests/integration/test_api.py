@@ -110,7 +110,7 @@ def post(client: httpx.Client, data: dict | str, images: dict[str, bytes] | None
 
 
 def stored(api: ApiServer) -> int:
-    with api.services.db.session() as s:
+    with api.services.db.write_session() as s:
         return s.exec(select(func.count()).select_from(Capture)).one()
 
 
@@ -235,7 +235,7 @@ def test_invalid_images_and_parts(api: ApiServer, people: People) -> None:
             "too many pixels": post(c, capture(), {**IMAGES, "foto": _png_header(8000, 4000)}),
         }
     expected = {
-        "no JSON": (422, "data", "JSON no válido"),
+        "no JSON": (422, "data", "debe ser JSON"),
         "paper": (422, "capture_mode", "régimen de excepción"),
         "missing": (422, "firma", "falta la parte «firma»"),
         "not an image": (422, "foto", "«foto» debe ser JPEG o PNG"),
@@ -469,7 +469,7 @@ def test_control_characters_and_malformed_ids_are_refused(api: ApiServer, people
 def test_capture_images_are_encrypted_at_rest(api: ApiServer, people: People) -> None:
     with api.client(people.gestor) as c:
         assert post(c, capture()).status_code == 201
-    with api.services.db.reading() as s:
+    with api.services.db.read_session() as s:
         row = s.exec(select(Capture)).one()
     blobs = api.services.captures.blobs
     assert blobs.read(row.anverso_sha256, ".jpg") == IMAGES["anverso"]

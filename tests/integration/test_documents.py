@@ -12,9 +12,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from convoca.blobs import BlobStore
 from convoca.cli import main
-from convoca.db import Database
 from workflow.calendar.loader import LoadedCalendar, load_calendar
 from workflow.calendar.quotas import quotas
 from workflow.calendar.timeline import timeline
@@ -25,6 +23,8 @@ from workflow.documents.service import DocumentService
 from workflow.engine.engine import Engine
 from workflow.engine.registry import ActionRegistry
 from workflow.engine.store import CalendarStore
+from workflow.storage.db import Database
+from workflow.storage.files import BlobStore
 
 ROOT = Path(__file__).resolve().parents[2]
 DURANGO = ROOT / "calendars" / "durango-2021-2022.yaml"
@@ -214,7 +214,7 @@ def test_generation_versions_and_amendments(service: DocumentService) -> None:
 def test_engine_generates_and_publishes_when_the_phase_starts(db: Database, service: DocumentService) -> None:
     registry = ActionRegistry()
     register_document_actions(registry, service)
-    engine = Engine(db, registry, store=service.calendars)
+    engine = Engine(db, service.calendars, registry)
     engine.reconcile(utc("2021-11-01T05:59:59Z"))
     assert service.versions("durango-2021-2022") == []
     report = engine.reconcile(utc("2021-11-01T06:00:00Z"))

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from convoca.db import Database
 from workflow.engine.engine import Engine
 from workflow.engine.registry import ActionRegistry
 from workflow.engine.store import CalendarStore
 from workflow.records import Transition
+from workflow.storage.db import Database
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "calendars"
 
@@ -21,7 +21,7 @@ def utc(text: str) -> datetime:
 
 
 def fired(db: Database) -> dict[tuple[str, str], datetime]:
-    with db.session() as s:
+    with db.write_session() as s:
         return {(t.phase_id, t.edge): t.scheduled_at for t in s.exec(select(Transition))}
 
 
@@ -37,7 +37,7 @@ def test_boundary_on_the_dst_change_in_monterrey(db: Database) -> None:
     text = (DATA / "minimal.yaml").read_text()
     text = text.replace("    start: 2022-04-03\n", "    start: 2022-04-03T03:00\n")
     CalendarStore(db).apply(text, file="dst.yaml", author="t", reason="t", now=utc("2021-10-01T00:00:00Z"))
-    engine = Engine(db, ActionRegistry())
+    engine = Engine(db, CalendarStore(db), ActionRegistry())
     fires_exactly_at(db, engine, ("dictamen", "end"), utc("2022-02-19T06:00:00Z"))  # CST, before the change
     fires_exactly_at(db, engine, ("campana", "start"), utc("2022-04-03T08:00:00Z"))  # 03:00 CDT
     fires_exactly_at(db, engine, ("campana", "end"), utc("2022-06-02T05:00:00Z"))  # midnight CDT
@@ -46,6 +46,6 @@ def test_boundary_on_the_dst_change_in_monterrey(db: Database) -> None:
 def test_zone_without_daylight_saving(db: Database) -> None:
     text = (DATA / "synthetic-quintana-roo-2022.yaml").read_text()
     CalendarStore(db).apply(text, file="qroo.yaml", author="t", reason="t", now=utc("2021-10-01T00:00:00Z"))
-    engine = Engine(db, ActionRegistry())
+    engine = Engine(db, CalendarStore(db), ActionRegistry())
     fires_exactly_at(db, engine, ("convocatoria", "start"), utc("2022-01-07T15:00:00Z"))  # 10:00 EST (UTC-5)
     fires_exactly_at(db, engine, ("captacion-gubernatura", "end"), utc("2022-02-11T05:00:00Z"))

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from convoca.blobs import BlobStore
+from workflow.storage.files import BlobStore
 
 
 def test_content_addressed_atomic_and_idempotent(tmp_path: Path) -> None:
@@ -19,7 +19,7 @@ def test_sealed_store_encrypts_and_hides_names(tmp_path: Path) -> None:
     import pytest
     from cryptography.exceptions import InvalidTag
 
-    from convoca.blobs import SealedBlobStore, load_or_create_key
+    from workflow.storage.files import SealedBlobStore, load_or_create_key
 
     key = load_or_create_key(tmp_path / "keys" / "captures.key")
     assert load_or_create_key(tmp_path / "keys" / "captures.key") == key  # created once, then read
@@ -33,6 +33,6 @@ def test_sealed_store_encrypts_and_hides_names(tmp_path: Path) -> None:
     assert store.read(sha, ".jpg") == image
     assert store.put(image, ".jpg") == (sha, path)  # stored once
     with pytest.raises(InvalidTag):
-        SealedBlobStore(tmp_path / "captures", secrets.token_bytes(32))._cipher.decrypt(
+        SealedBlobStore(tmp_path / "captures", secrets.token_bytes(32))._keys[0].decrypt(
             path.read_bytes()[:12], path.read_bytes()[12:], path.name.encode()
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -219,24 +218,28 @@ def test_fixed_clock_stands_still_until_moved() -> None:
         FixedClock(datetime(2022, 1, 1))
 
 
-def test_fixed_clock_sleep_until_wakes_when_moved_or_stopped() -> None:
-    clock = FixedClock(utc(2022, 1, 1))
-    assert clock.sleep_until(utc(2021, 12, 31)) is True  # already past
-    mover = threading.Timer(0.05, clock.advance, args=(timedelta(days=1),))
-    mover.start()
-    assert clock.sleep_until(utc(2022, 1, 2)) is True
-    mover.join()
-    stop = threading.Event()
-    stop.set()
-    assert clock.sleep_until(utc(2030, 1, 1), stop) is False
-
-
 class FakeMonotonic:
     def __init__(self) -> None:
         self.t = 1000.0
 
     def __call__(self) -> float:
         return self.t
+
+
+def test_held_accelerated_clock_stands_still_until_released() -> None:
+    mono = FakeMonotonic()
+    clock = AcceleratedClock(utc(2022, 2, 10, 23), 60, held=True, _monotonic=mono)
+    released: list[bool] = []
+    clock.subscribe(lambda: released.append(True))
+    mono.t += 100
+    assert clock.now() == utc(2022, 2, 10, 23)  # time spent starting up is not the clock's
+    assert clock.to_real(utc(2022, 2, 11)) is None  # it will not get there while held
+    clock.release()
+    assert released == [True]
+    mono.t += 10
+    assert clock.now() == utc(2022, 2, 10, 23, 10)
+    clock.release()  # once
+    assert released == [True]
 
 
 def test_accelerated_clock_runs_speed_times_faster() -> None:
@@ -249,18 +252,6 @@ def test_accelerated_clock_runs_speed_times_faster() -> None:
     mono.t += 0.5
     assert clock.now() == utc(2022, 2, 11, 6, 30)
     assert "3600" in clock.describe()
-
-
-def test_accelerated_clock_sleep_until() -> None:
-    mono = FakeMonotonic()
-    clock = AcceleratedClock(utc(2022, 1, 1), 1e6, _monotonic=mono)
-    assert clock.sleep_until(utc(2021, 1, 1)) is True
-    stop = threading.Event()
-    stop.set()
-    assert clock.sleep_until(utc(2022, 1, 2), stop) is False
-    real = AcceleratedClock(utc(2022, 1, 1), 1e6)  # a day of clock time takes ~0.09 s
-    assert real.sleep_until(utc(2022, 1, 2)) is True
-    assert real.now() >= utc(2022, 1, 2)
 
 
 def test_accelerated_clock_rejects_bad_arguments() -> None:

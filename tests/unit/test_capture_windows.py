@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from workflow.calendar.model import Calendar
 from workflow.captures.windows import decide, window_for
+from workflow.errors import ErrorKind
 
 
 def utc(text: str) -> datetime:
@@ -35,15 +36,15 @@ def test_decisions_at_the_edges(durango: Calendar) -> None:
     second = timedelta(seconds=1)
     assert decide(w, close - second, close - second, tz).accepted
     shut = decide(w, close, close, tz)
-    assert not shut.accepted and shut.status == 409 and "cerró el 2022-02-10 24:00 CST" in shut.reason
+    assert not shut.accepted and shut.kind is ErrorKind.conflict and "cerró el 2022-02-10 24:00 CST" in shut.reason
     late = decide(w, close - second, close + timedelta(hours=24) - second, tz)
     assert late.accepted and late.late
     expired = decide(w, close - second, close + timedelta(hours=24), tz)
     assert not expired.accepted and "venció el 2022-02-11 24:00 CST" in expired.reason
     early = decide(w, utc("2022-01-02T05:59:59Z"), utc("2022-01-02T06:00:01Z"), tz)
-    assert not early.accepted and early.status == 422 and "antes de que abriera" in early.reason
+    assert not early.accepted and early.kind is ErrorKind.invalid and "antes de que abriera" in early.reason
     future = decide(w, utc("2022-01-20T12:06:00Z"), utc("2022-01-20T12:00:00Z"), tz)
-    assert not future.accepted and future.status == 422 and "en el futuro" in future.reason
+    assert not future.accepted and future.kind is ErrorKind.invalid and "en el futuro" in future.reason
     skew_ok = decide(w, utc("2022-01-20T12:04:00Z"), utc("2022-01-20T12:00:00Z"), tz)
     assert skew_ok.accepted
     assert "no prevé periodo" in decide(None, close, close, tz).reason

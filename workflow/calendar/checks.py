@@ -272,6 +272,33 @@ def _phases(parts: Parts) -> Iterator[Finding]:
         spans.append((i, ph, start, end))
     yield from _order(spans, parts.process.get("election_day"), tz)
     yield from _one_capture_window(phases)
+    yield from _groups_need_municipal_cargos(phases, parts.cargos)
+
+
+SCOPE = {Demarcacion.estado: "en todo el estado", Demarcacion.distrito: "por distrito"}
+
+
+def _groups_need_municipal_cargos(
+    phases: list[tuple[int, Phase]], cargos: list[tuple[int, Cargo]]
+) -> Iterator[Finding]:
+    """Municipal groups split the aspirantes of municipal cargos only: an aspirante to Gubernatura (or a district)
+    belongs to no group, so a captación limited by groups could never be theirs."""
+    demarcaciones = {c.id: c.demarcacion for _, c in cargos}
+    for i, ph in phases:
+        if ph.kind is not PhaseKind.captacion_apoyo or not ph.groups:
+            continue
+        concerned = ph.cargos or list(demarcaciones)
+        for cargo in concerned:
+            demarcacion = demarcaciones.get(cargo)
+            if demarcacion is not None and demarcacion is not Demarcacion.municipio:
+                yield (
+                    ("phases", i, "groups"),
+                    (
+                        f"la fase de captación «{ph.id}» se limita a grupos de municipios, pero el cargo «{cargo}» "
+                        f"se elige {SCOPE[demarcacion]} y sus aspirantes no pertenecen a ningún grupo; quite "
+                        "«groups» o limite «cargos» a los cargos municipales"
+                    ),
+                )
 
 
 def _one_capture_window(phases: list[tuple[int, Phase]]) -> Iterator[Finding]:

@@ -11,18 +11,28 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from workflow.errors import Detail, DomainError, ErrorKind
+
 from .checks import Parts, check
 from .messages import spanish
 from .model import Calendar, Cargo, District, Group, Municipio, Phase, Process, Territory
 from .source import Problem, SourceMap, read_yaml
 
 
-class CalendarError(Exception):
+class CalendarError(DomainError):
     """A calendar with problems. ``problems`` holds all of them, sorted by position."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], kind: ErrorKind = ErrorKind.invalid) -> None:
         self.problems = sorted(set(problems))
-        super().__init__("\n".join(str(p) for p in self.problems))
+        n = len(self.problems)
+        super().__init__(
+            kind,
+            f"el calendario no se modificó: tiene {n} problema{'s' if n != 1 else ''}",
+            details=[Detail(p.message, line=p.line, column=p.column) for p in self.problems],
+        )
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
 
 
 @dataclass(frozen=True)

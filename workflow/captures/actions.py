@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import select
 
-from convoca.db import Database
 from workflow.engine.registry import ActionContext, ActionRegistry
 from workflow.participants.records import Aspirante
+from workflow.storage.db import Database
 
 from .records import Capture
 from .windows import Window, window_for
@@ -18,7 +18,7 @@ from .windows import Window, window_for
 
 def _concerned(db: Database, ctx: ActionContext) -> list[tuple[Aspirante, Window]]:
     """The aspirantes whose window is this phase (by cargo, group and constancia, as acceptance decides)."""
-    with db.reading() as s:
+    with db.read_session() as s:
         rows = s.exec(select(Aspirante).where(Aspirante.process_id == ctx.process_id)).all()
     out = []
     for a in rows:
@@ -34,7 +34,7 @@ def register_capture_actions(registry: ActionRegistry, db: Database) -> None:
 
     def close_capture(ctx: ActionContext) -> dict[str, Any]:
         received = {}
-        with db.reading() as s:
+        with db.read_session() as s:
             for a, w in _concerned(db, ctx):
                 received[str(a.id)] = s.exec(
                     select(func.count())

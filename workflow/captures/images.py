@@ -7,18 +7,17 @@ refused without decoding it; then OpenCV decodes it whole, so a truncated or for
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+
+from workflow.errors import DomainError, ErrorKind
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_PIXELS = 24_000_000
 MIN_SIDE = 32
 
 
-@dataclass(frozen=True)
-class ImageProblem(Exception):
-    field: str
-    message: str
-    status: int = 422
+class ImageProblem(DomainError):
+    def __init__(self, field: str, message: str, kind: ErrorKind = ErrorKind.invalid) -> None:
+        super().__init__(kind, message, field)
 
 
 def _png_size(data: bytes) -> tuple[int, int] | None:
@@ -53,7 +52,9 @@ def check_image(field: str, data: bytes) -> str:
         raise ImageProblem(field, f"la imagen «{field}» está vacía")
     if len(data) > MAX_BYTES:
         raise ImageProblem(
-            field, f"la imagen «{field}» pesa {len(data):,} bytes; el máximo es {MAX_BYTES:,} bytes", status=413
+            field,
+            f"la imagen «{field}» pesa {len(data):,} bytes; el máximo es {MAX_BYTES:,} bytes",
+            kind=ErrorKind.too_large,
         )
     if data[:8] == b"\x89PNG\r\n\x1a\n":
         kind, size = "png", _png_size(data)
@@ -66,7 +67,9 @@ def check_image(field: str, data: bytes) -> str:
     width, height = size
     if width * height > MAX_PIXELS:
         raise ImageProblem(
-            field, f"la imagen «{field}» mide {width}×{height} píxeles; el máximo es {MAX_PIXELS:,} píxeles", status=413
+            field,
+            f"la imagen «{field}» mide {width}×{height} píxeles; el máximo es {MAX_PIXELS:,} píxeles",
+            kind=ErrorKind.too_large,
         )
     if min(width, height) < MIN_SIDE:
         raise ImageProblem(field, f"la imagen «{field}» mide {width}×{height} píxeles; es demasiado pequeña")

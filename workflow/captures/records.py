@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
-from convoca.db import UTCDateTime
+from workflow.storage.db import UTCDateTime
 
 
 class Capture(SQLModel, table=True):

@@ -9,28 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from convoca.blobs import BlobStore
-from convoca.db import Database
 from workflow.engine.store import CalendarStore
+from workflow.errors import DomainError, ErrorKind
 from workflow.participants.records import Aspirante, Gestor
+from workflow.storage.db import Database
+from workflow.storage.files import BlobStore
 
-from .images import ImageProblem, check_image
+from .images import check_image
 from .model import IMAGE_PARTS, CaptureData, CaptureMode, Receipt
 from .records import Capture
 from .windows import decide, window_for
-
-
-@dataclass(frozen=True)
-class CaptureRefused(Exception):
-    status: int  # 409 window/idempotency conflict, 413 too large, 422 invalid
-    message: str
-    field: str | None = None
 
 
 def content_hash(data: CaptureData, image_hashes: dict[str, str]) -> str:
@@ -59,7 +52,7 @@ class CaptureService:
         """Store a capture; returns its receipt and whether it is new. Raises ``CaptureRefused``."""
         for part in IMAGE_PARTS:
             if part not in images:
-                raise CaptureRefused(422, f"falta la imagen «{part}»", part)
+                raise DomainError(ErrorKind.invalid, f"falta la imagen «{part}»", part)
         image_hashes = {part: hashlib.sha256(images[part]).hexdigest() for part in IMAGE_PARTS}
         digest = content_hash(data, image_hashes)
 
@@ -71,24 +64,24 @@ class CaptureService:
 
         image_types: dict[str, str] = {}
         for part in IMAGE_PARTS:
-            try:
-                image_types[part] = check_image(part, images[part])
-            except ImageProblem as exc:
-                raise CaptureRefused(exc.status, exc.message, exc.field) from None
+            image_types[part] = check_image(part, images[part])
 
-        with self.db.reading() as s:
+        with self.db.read_session() as s:
             aspirante = s.get(Aspirante, gestor.aspirante_id)
         assert aspirante is not None
         cal = self.calendars.active(aspirante.process_id).calendar
         if data.capture_mode is CaptureMode.papel and cal.documents.paper_exception is None:
-            raise CaptureRefused(
-                422, "la convocatoria no prevé el régimen de excepción: el apoyo en papel no se admite", "capture_mode"
+            raise DomainError(
+                ErrorKind.invalid,
+                "la convocatoria no prevé el régimen de excepción: el apoyo en papel no se admite",
+                "capture_mode",
             )
         window = window_for(cal, aspirante.cargo_id, aspirante.demarcacion_id, aspirante.constancia_date)
         decision = decide(window, data.captured_at, received_at, cal.tz)
         if not decision.accepted:
-            field = "captured_at" if decision.status == 422 else None
-            raise CaptureRefused(decision.status, decision.reason, field)
+            assert decision.kind is not None
+            field = "captured_at" if decision.kind is ErrorKind.invalid else None
+            raise DomainError(decision.kind, decision.reason, field)
 
         for part in IMAGE_PARTS:  # on disk and synced before the row that points at them
             self.blobs.put(images[part], "." + image_types[part])
@@ -116,7 +109,7 @@ class CaptureService:
             **{f"{p}_sha256": image_hashes[p] for p in IMAGE_PARTS},
             **{f"{p}_type": image_types[p] for p in IMAGE_PARTS},
         )
-        with self.db.session() as s:
+        with self.db.write_session() as s:
             s.add(capture)
             try:
                 s.flush()
@@ -132,19 +125,19 @@ class CaptureService:
         return _receipt(capture), True
 
     def _by_capture_id(self, capture_id: str) -> Capture | None:
-        with self.db.reading() as s:
+        with self.db.read_session() as s:
             return s.exec(select(Capture).where(Capture.capture_id == capture_id)).first()
 
     def _same_or_conflict(self, existing: Capture, gestor: Gestor, digest: str) -> Receipt:
         if existing.gestor_id != gestor.id:  # say nothing about another gestor's capture
-            raise CaptureRefused(
-                409,
+            raise DomainError(
+                ErrorKind.conflict,
                 f"el capture_id {existing.capture_id} ya está en uso; cada captura debe tener su propio capture_id",
                 "capture_id",
             )
         if existing.content_sha256 != digest:
-            raise CaptureRefused(
-                409,
+            raise DomainError(
+                ErrorKind.conflict,
                 f"el capture_id {existing.capture_id} ya se recibió con otro contenido (folio {existing.folio}); "
                 "cada captura debe tener su propio capture_id",
                 "capture_id",

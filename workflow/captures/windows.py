@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from workflow.calendar.localtime import day_start_utc, format_local
 from workflow.calendar.model import Calendar, Demarcacion, Phase, PhaseKind
+from workflow.errors import ErrorKind
 
 # A device clock may run a little ahead of the server's.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -32,7 +33,7 @@ class Decision:
     accepted: bool
     late: bool = False  # accepted in the grace period after the window closed
     reason: str = ""  # Spanish, for the API's error detail
-    status: int = 201  # HTTP status the API should give a refusal
+    kind: ErrorKind | None = None  # of a refusal: invalid (the capture's times) or conflict (the window's state)
 
 
 def group_of(cal: Calendar, cargo_id: str, demarcacion_id: str) -> int | None:
@@ -70,7 +71,9 @@ def window_for(cal: Calendar, cargo_id: str, demarcacion_id: str, constancia: da
 def decide(window: Window | None, captured_at: datetime, received_at: datetime, tz) -> Decision:
     """Accept a capture received at ``received_at`` (server clock) and taken at ``captured_at`` (device clock)?"""
     if window is None:
-        return Decision(False, reason="el calendario no prevé periodo de captación para este cargo", status=409)
+        return Decision(
+            False, reason="el calendario no prevé periodo de captación para este cargo", kind=ErrorKind.conflict
+        )
     name = f"«{window.phase.name}»"
     closes = format_local(window.end, tz, is_end=True)
     opens = format_local(window.start, tz)
@@ -79,19 +82,19 @@ def decide(window: Window | None, captured_at: datetime, received_at: datetime, 
             False,
             reason=f"captured_at ({format_local(captured_at, tz)}) está en el futuro respecto de la hora del "
             f"servidor ({format_local(received_at, tz)}); revise el reloj del dispositivo",
-            status=422,
+            kind=ErrorKind.invalid,
         )
     if captured_at < window.start:
         return Decision(
             False,
             reason=f"el apoyo se captó ({format_local(captured_at, tz)}) antes de que abriera el periodo {name} "
             f"({opens})",
-            status=422,
+            kind=ErrorKind.invalid,
         )
     if window.open_at(received_at):
         return Decision(True)
     if received_at < window.start:
-        return Decision(False, reason=f"el periodo {name} aún no abre: abre el {opens}", status=409)
+        return Decision(False, reason=f"el periodo {name} aún no abre: abre el {opens}", kind=ErrorKind.conflict)
     if window.open_at(captured_at) and received_at < window.end + window.grace:
         return Decision(True, late=True)
     if window.grace and window.open_at(captured_at):
@@ -100,6 +103,6 @@ def decide(window: Window | None, captured_at: datetime, received_at: datetime, 
             False,
             reason=f"el periodo {name} cerró el {closes} y el plazo para enviar apoyos captados dentro de él "
             f"venció el {limit}",
-            status=409,
+            kind=ErrorKind.conflict,
         )
-    return Decision(False, reason=f"el periodo {name} cerró el {closes}", status=409)
+    return Decision(False, reason=f"el periodo {name} cerró el {closes}", kind=ErrorKind.conflict)

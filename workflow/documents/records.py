@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from convoca.db import UTCDateTime
+from workflow.storage.db import UTCDateTime
 
 
 class DocumentVersion(SQLModel, table=True):

@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from convoca.blobs import BlobStore
-from convoca.db import Database
 from workflow.engine.store import CalendarStore
+from workflow.storage.db import Database
+from workflow.storage.files import BlobStore
 
 from .context import DOCUMENT_KINDS
 from .records import DocumentVersion
@@ -24,21 +24,21 @@ class DocumentService:
         self.renderer = renderer
 
     def latest(self, process_id: str, kind: str, *, published: bool = False) -> DocumentVersion | None:
-        with self.db.reading() as s:
+        with self.db.read_session() as s:
             q = select(DocumentVersion).where(DocumentVersion.process_id == process_id, DocumentVersion.kind == kind)
             if published:
                 q = q.where(DocumentVersion.published_at.is_not(None))  # type: ignore[union-attr]
             return s.exec(q.order_by(DocumentVersion.number.desc())).first()  # type: ignore[attr-defined]
 
     def versions(self, process_id: str, *, published: bool = False) -> list[DocumentVersion]:
-        with self.db.reading() as s:
+        with self.db.read_session() as s:
             q = select(DocumentVersion).where(DocumentVersion.process_id == process_id)
             if published:
                 q = q.where(DocumentVersion.published_at.is_not(None))  # type: ignore[union-attr]
             return list(s.exec(q.order_by(DocumentVersion.kind, DocumentVersion.number)))
 
     def get(self, document_id: int) -> DocumentVersion | None:
-        with self.db.reading() as s:
+        with self.db.read_session() as s:
             return s.get(DocumentVersion, document_id)
 
     def pdf(self, version: DocumentVersion) -> bytes:
@@ -81,7 +81,7 @@ class DocumentService:
             generated_at=now,
             published_at=now if publish else None,
         )
-        with self.db.session() as s:
+        with self.db.write_session() as s:
             s.add(version)
             try:
                 s.commit()
@@ -94,7 +94,7 @@ class DocumentService:
         return version, True
 
     def _mark_published(self, version: DocumentVersion, now: datetime) -> None:
-        with self.db.session() as s:
+        with self.db.write_session() as s:
             row = s.get(DocumentVersion, version.id)
             if row is not None and row.published_at is None:
                 row.published_at = now

@@ -21,10 +21,10 @@ from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from convoca.db import Database
 from workflow.calendar.localtime import format_local
 from workflow.calendar.model import ActionCall
 from workflow.records import ActionRun, Transition
+from workflow.storage.db import Database
 
 from .boundaries import boundaries
 from .registry import ActionContext, ActionRegistry
@@ -73,7 +73,7 @@ def amendment_key(active: ActiveCalendar) -> tuple[str, str] | None:
 
 def fired_edges(db: Database, process_id: str) -> dict[tuple[str, str], Transition]:
     """The transitions recorded for a process, by (phase id, edge)."""
-    with db.reading() as s:
+    with db.read_session() as s:
         rows = s.exec(select(Transition).where(Transition.process_id == process_id))
         return {(t.phase_id, t.edge): t for t in rows}
 
@@ -82,9 +82,9 @@ class Engine:
     def __init__(
         self,
         db: Database,
+        store: CalendarStore,
         registry: ActionRegistry,
         *,
-        store: CalendarStore | None = None,
         late_tolerance: timedelta = timedelta(seconds=60),
         lease: timedelta = timedelta(minutes=10),
         rate: float = 1.0,
@@ -92,7 +92,7 @@ class Engine:
     ) -> None:
         self.db = db
         self.registry = registry
-        self.store = store or CalendarStore(db)
+        self.store = store
         # Tolerances are real durations; under an accelerated clock they stretch by its rate in clock time.
         self.scale = max(rate, 1.0)
         self.late_tolerance = late_tolerance * self.scale
@@ -132,7 +132,7 @@ class Engine:
         pid = active.calendar.process.id
         phase_id, edge = key
         late = now - instant > self.late_tolerance
-        with self.db.reading() as s:
+        with self.db.write_session() as s:
             t = Transition(
                 process_id=pid,
                 phase_id=phase_id,
@@ -181,7 +181,7 @@ class Engine:
         )
 
     def _run_due_actions(self, now: datetime, report: Report) -> None:
-        with self.db.session() as s:
+        with self.db.read_session() as s:
             rows = s.exec(
                 select(ActionRun, Transition)
                 .join(Transition, col(ActionRun.transition_id) == Transition.id)
@@ -202,7 +202,7 @@ class Engine:
                 blocked.add(t.id)
 
     def _predecessors_done(self, run: ActionRun) -> bool:
-        with self.db.reading() as s:
+        with self.db.read_session() as s:
             pending = s.exec(
                 select(ActionRun.id).where(
                     ActionRun.transition_id == run.transition_id,
@@ -213,7 +213,7 @@ class Engine:
         return pending is None
 
     def _claim(self, run: ActionRun, now: datetime) -> bool:
-        with self.db.session() as s:
+        with self.db.write_session() as s:
             result = s.exec(
                 update(ActionRun)
                 .where(col(ActionRun.id) == run.id, self._runnable(now))
@@ -262,7 +262,7 @@ class Engine:
             error = f"{type(exc).__name__}: {exc}"
             log.warning("%s: la acción %s de «%s» falló: %s", t.process_id, run.action, t.phase_id, error)
             log.debug("".join(traceback.format_exception(exc)))
-        with self.db.session() as s:
+        with self.db.write_session() as s:
             row = s.get(ActionRun, run.id)
             assert row is not None
             if error is None:
@@ -314,7 +314,7 @@ class Engine:
                 if b.key not in done:
                     candidates.append(max(b.instant, now))
                     break
-        with self.db.reading() as s:
+        with self.db.read_session() as s:
             runs = s.exec(
                 select(ActionRun)
                 .where(ActionRun.status != "succeeded")

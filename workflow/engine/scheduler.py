@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from workflow.clock import Clock
 
-from .engine import Engine, Report
+from .engine import Engine
 
 log = logging.getLogger("convoca.engine")
 
@@ -25,18 +24,11 @@ POLL_JOB = "convoca-amendment-poll"
 
 
 class EngineScheduler:
-    def __init__(
-        self,
-        engine: Engine,
-        clock: Clock,
-        *,
-        poll_seconds: float = 5.0,
-        on_report: Callable[[Report], None] | None = None,
-    ) -> None:
+    def __init__(self, engine: Engine, clock: Clock, *, poll_seconds: float = 5.0) -> None:
         self.engine = engine
         self.clock = clock
         self.poll_seconds = poll_seconds
-        self.on_report = on_report
+        self.caught_up = threading.Event()  # set once the start-up reconciliation has run
         self._lock = threading.Lock()
         self._stopping = False
         self._signature: tuple = ()
@@ -47,12 +39,14 @@ class EngineScheduler:
         )
 
     def start(self) -> None:
+        """Start, and reconcile at once in the scheduler's thread: what passed while we were down is caught up
+        without holding up the caller (a server answers requests meanwhile)."""
         self.scheduler.start()
         subscribe = getattr(self.clock, "subscribe", None)
         if subscribe is not None:
-            subscribe(self.wake)
+            subscribe(self.wake)  # a moved clock re-plans before the mover goes on
         self.scheduler.add_job(self._poll, "interval", seconds=self.poll_seconds, id=POLL_JOB, replace_existing=True)
-        self.wake()  # reconcile at start-up: catch up whatever passed while we were down
+        self.wake_soon()
 
     def shutdown(self) -> None:
         # APScheduler's shutdown(wait=True) holds its job-store lock while it waits for running jobs, and a running
@@ -81,9 +75,7 @@ class EngineScheduler:
                 return
             try:
                 self._signature = self._versions()
-                report = self.engine.reconcile(self.clock.now())
-                if self.on_report is not None and (report.fired or report.actions):
-                    self.on_report(report)
+                self.engine.reconcile(self.clock.now())
                 self.next_wake = self.engine.next_wake(self.clock.now())
                 real = None if self.next_wake is None else self.clock.to_real(self.next_wake)
                 if real is None:
@@ -93,6 +85,8 @@ class EngineScheduler:
             except Exception:  # e.g. the database briefly unreachable: the next poll tries again; never die
                 log.exception("la conciliación falló; se reintentará")
                 self._signature = ()
+            finally:
+                self.caught_up.set()
 
     def _alarm(self, real: datetime) -> None:
         self.scheduler.add_job(self.wake, "date", run_date=real, id=WAKE_JOB, replace_existing=True)

@@ -10,18 +10,20 @@ from pathlib import Path as FsPath
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from convoca.db import Database
 from workflow.calendar.loader import CalendarError, LoadedCalendar, parse_calendar
 from workflow.calendar.model import Calendar
 from workflow.calendar.source import Path, Problem, read_yaml
+from workflow.clock import Clock, SystemClock
+from workflow.errors import DomainError, ErrorKind
 from workflow.records import CalendarVersion, ProcessRecord, Transition
+from workflow.storage.db import Database
 
 from .amendments import amendment_problems
 
 
-class UnknownProcess(LookupError):
+class UnknownProcess(DomainError):
     def __init__(self, process_id: str) -> None:
-        super().__init__(f"el proceso «{process_id}» no existe")
+        super().__init__(ErrorKind.not_found, f"el proceso «{process_id}» no existe")
         self.process_id = process_id
 
 
@@ -43,13 +45,17 @@ AmendmentCheck = Callable[[Session, str, Calendar], list[tuple[Path, str]]]
 class ConcurrentChange(CalendarError):
     def __init__(self, file: str) -> None:
         super().__init__(
-            [Problem(file, 1, 1, "otro cambio del calendario se aplicó al mismo tiempo; vuelva a intentarlo")]
+            [Problem(file, 1, 1, "otro cambio del calendario se aplicó al mismo tiempo; vuelva a intentarlo")],
+            ErrorKind.conflict,
         )
 
 
 class CalendarStore:
-    def __init__(self, db: Database) -> None:
+    """``recorder`` is the real-time clock that stamps when each version was stored, whatever the process's clock."""
+
+    def __init__(self, db: Database, recorder: Clock | None = None) -> None:
         self.db = db
+        self.recorder = recorder or SystemClock()
         self.amendment_checks: list[AmendmentCheck] = []
         self._parsed: dict[str, LoadedCalendar] = {}  # by sha256: versions never change once stored
 
@@ -61,15 +67,15 @@ class CalendarStore:
         return loaded
 
     def process_ids(self) -> list[str]:
-        with self.db.reading() as s:
+        with self.db.read_session() as s:
             return list(s.exec(select(ProcessRecord.id).order_by(ProcessRecord.id)))
 
     def processes(self) -> list[ProcessRecord]:
-        with self.db.reading() as s:
+        with self.db.read_session() as s:
             return list(s.exec(select(ProcessRecord).order_by(ProcessRecord.id)))
 
     def active(self, process_id: str) -> ActiveCalendar:
-        with self.db.reading() as s:
+        with self.db.read_session() as s:
             proc = s.get(ProcessRecord, process_id)
             if proc is None:
                 raise UnknownProcess(process_id)
@@ -81,7 +87,7 @@ class CalendarStore:
         return ActiveCalendar(version, self._parse(version))
 
     def history(self, process_id: str) -> list[tuple[CalendarVersion, LoadedCalendar]]:
-        with self.db.reading() as s:
+        with self.db.read_session() as s:
             if s.get(ProcessRecord, process_id) is None:
                 raise UnknownProcess(process_id)
             versions = s.exec(
@@ -93,7 +99,10 @@ class CalendarStore:
         self, text: str, *, file: str, author: str, reason: str, now: datetime, process_id: str | None = None
     ) -> CalendarVersion:
         """Validate ``text`` and store it as the version in force. Raises ``CalendarError`` (nothing stored) if it
-        is invalid or changes the past. Applying the text already in force stores nothing and returns it."""
+        is invalid or changes the past. Applying the text already in force stores nothing and returns it.
+
+        The change is judged, and takes effect, at ``now`` or at the latest instant the process has already lived
+        (the last fired edge, the last version), whichever is later: a clock set back cannot rewrite the past."""
         if not reason.strip():
             raise CalendarError(
                 [Problem(file, 1, 1, "indique el motivo del cambio (p. ej. el acuerdo que lo aprueba)")]
@@ -109,7 +118,7 @@ class CalendarStore:
                     )
                 ]
             )
-        with self.db.session() as s:
+        with self.db.write_session() as s:
             proc = s.get(ProcessRecord, cal.process.id)
             if proc is None:
                 proc = ProcessRecord(
@@ -133,9 +142,10 @@ class CalendarStore:
                 ).one()
                 if current.sha256 == loaded.sha256:
                     return current
-                fired = set(
-                    s.exec(select(Transition.phase_id, Transition.edge).where(Transition.process_id == proc.id)).all()
-                )
+                transitions = s.exec(select(Transition).where(Transition.process_id == proc.id)).all()
+                fired = {(t.phase_id, t.edge) for t in transitions}
+                lived = [current.created_at, *(max(t.fired_at, t.scheduled_at) for t in transitions)]
+                now = max(now, *lived)
                 problems = amendment_problems(self._parse(current).calendar, cal, now, fired)
                 for check in self.amendment_checks:
                     problems += check(s, proc.id, cal)
@@ -151,6 +161,7 @@ class CalendarStore:
                 author=author,
                 reason=reason.strip(),
                 created_at=now,
+                recorded_at=self.recorder.now(),
             )
             s.add(version)
             proc.active_version = number

@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from convoca.db import UTCDateTime
+from workflow.storage.db import UTCDateTime
 
 
 class Role(StrEnum):

@@ -9,22 +9,15 @@ from pydantic import ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from convoca.db import Database
 from workflow.calendar.model import Calendar, Demarcacion
 from workflow.captures.model import ClaveElector
 from workflow.captures.windows import window_for
 from workflow.engine.store import CalendarStore
+from workflow.errors import DomainError, ErrorKind
+from workflow.storage.db import Database
 from workflow.text import CleanText
 
 from .records import ApiToken, Aspirante, Gestor, Role, hash_token, new_token
-
-
-class Refused(Exception):
-    """A request the domain refuses; ``status`` is the HTTP status the API gives it, the message is Spanish."""
-
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.field = status, message, field
 
 
 class NewAspirante(CleanText):
@@ -98,13 +91,13 @@ class Participants:
     def issue_token(
         self, role: Role, now: datetime, *, subject_id: int | None = None, label: str = "", ttl: timedelta | None = None
     ) -> IssuedToken:
-        with self.db.session() as s:
+        with self.db.write_session() as s:
             issued = _token(s, role, now, subject_id, label, ttl)
             s.commit()
         return issued
 
     def revoke(self, token_id: int, now: datetime) -> bool:
-        with self.db.session() as s:
+        with self.db.write_session() as s:
             record = s.get(ApiToken, token_id)
             if record is None:
                 return False
@@ -115,7 +108,7 @@ class Participants:
             return True
 
     def authenticate(self, token: str, now: datetime) -> Principal | None:
-        with self.db.reading() as s:
+        with self.db.read_session() as s:
             record = s.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
             if record is None or not record.active_at(now):
                 return None
@@ -130,7 +123,7 @@ class Participants:
             return Principal(role, record.id)
 
     def tokens(self) -> list[ApiToken]:
-        with self.db.reading() as s:
+        with self.db.read_session() as s:
             return list(s.exec(select(ApiToken).order_by(ApiToken.id)))
 
     # -- aspirantes and gestores --------------------------------------------------------------------------------
@@ -143,8 +136,8 @@ class Participants:
             cargo = cal.cargo(data.cargo)
         except KeyError:
             known = ", ".join(c.id for c in cal.cargos)
-            raise Refused(
-                422, f"el cargo «{data.cargo}» no existe en el calendario; cargos: {known}", "cargo"
+            raise DomainError(
+                ErrorKind.invalid, f"el cargo «{data.cargo}» no existe en el calendario; cargos: {known}", "cargo"
             ) from None
         keys = _demarcaciones(cal, cargo)
         what = {
@@ -153,22 +146,22 @@ class Participants:
             Demarcacion.estado: f"la clave de la entidad ({cal.process.entity_key})",
         }[cargo.demarcacion]
         if data.demarcacion not in keys:
-            raise Refused(
-                422,
+            raise DomainError(
+                ErrorKind.invalid,
                 f"la demarcación «{data.demarcacion}» no corresponde al cargo {cargo.name}: indique {what}",
                 "demarcacion",
             )
         if not cal.process.start - timedelta(days=366) <= data.constancia_date <= cal.process.election_day:
-            raise Refused(
-                422,
+            raise DomainError(
+                ErrorKind.invalid,
                 f"la fecha de constancia {data.constancia_date.isoformat()} no corresponde al proceso "
                 f"{cal.process.name} (jornada electoral: {cal.process.election_day.isoformat()})",
                 "constancia_date",
             )
         window = window_for(cal, cargo.id, data.demarcacion, data.constancia_date)
         if window is not None and window.end <= window.start:
-            raise Refused(
-                422,
+            raise DomainError(
+                ErrorKind.invalid,
                 f"con constancia del {data.constancia_date.isoformat()} el periodo de captación «{window.phase.name}» "
                 "ya habría concluido; revise la fecha",
                 "constancia_date",
@@ -181,7 +174,7 @@ class Participants:
             constancia_date=data.constancia_date,
             created_at=now,
         )
-        with self.db.session() as s:  # the person and their token exist together, or neither does
+        with self.db.write_session() as s:  # the person and their token exist together, or neither does
             s.add(aspirante)
             s.flush()
             token = _token(s, Role.aspirante, now, aspirante.id, data.name, ttl)
@@ -216,11 +209,11 @@ class Participants:
         return sorted(set(problems))
 
     def aspirante(self, aspirante_id: int) -> Aspirante | None:
-        with self.db.reading() as s:
+        with self.db.read_session() as s:
             return s.get(Aspirante, aspirante_id)
 
     def gestor(self, gestor_id: int) -> Gestor | None:
-        with self.db.reading() as s:
+        with self.db.read_session() as s:
             return s.get(Gestor, gestor_id)
 
     def register_gestor(
@@ -233,13 +226,13 @@ class Participants:
             clave_elector=data.clave_elector,
             created_at=now,
         )
-        with self.db.session() as s:  # the person and their token exist together, or neither does
+        with self.db.write_session() as s:  # the person and their token exist together, or neither does
             s.add(gestor)
             try:
                 s.flush()
             except IntegrityError:
-                raise Refused(
-                    409,
+                raise DomainError(
+                    ErrorKind.conflict,
                     "esa persona ya está registrada como gestor en este proceso; un gestor sirve a una sola "
                     "persona aspirante",
                     "clave_elector",

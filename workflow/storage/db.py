@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 
 class UTCDateTime(TypeDecorator):
@@ -40,7 +40,8 @@ class UTCDateTime(TypeDecorator):
 def make_engine(url: str, *, read_only: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
+        return engine.execution_options(postgresql_readonly=True) if read_only else engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -53,6 +54,8 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         cur.execute("PRAGMA synchronous=FULL")  # a commit acknowledged to a gestor must survive a power cut
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        if read_only:
+            cur.execute("PRAGMA query_only=ON")  # a write through a read session fails instead of passing unseen
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -71,31 +74,21 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        # On SQLite reads get their own engine, whose transactions do not take the write lock.
-        sqlite = make_url(url).get_backend_name() == "sqlite"
-        self.read_engine = make_engine(url, read_only=True) if sqlite else self.engine
-
-    def create_all(self) -> None:
-        import workflow.captures.records
-        import workflow.documents.records
-        import workflow.participants.records
-        import workflow.records  # noqa: F401  (register the tables)
-
-        SQLModel.metadata.create_all(self.engine)
+        # Reads get their own engine, which cannot write: on SQLite its transactions do not take the write lock.
+        self.read_engine = make_engine(url, read_only=True)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session that may write."""
+    def write_session(self) -> Iterator[Session]:
+        """A session that may write (on SQLite it takes the write lock when it begins)."""
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
-    def reading(self) -> Iterator[Session]:
-        """A session that only reads: on SQLite it never waits for, nor holds up, a writer."""
+    def read_session(self) -> Iterator[Session]:
+        """A session that only reads, and cannot write: on SQLite it never waits for, nor holds up, a writer."""
         with Session(self.read_engine, expire_on_commit=False) as session:
             yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
-        if self.read_engine is not self.engine:
-            self.read_engine.dispose()
+        self.read_engine.dispose()

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import hmac
 import os
 import secrets
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -66,15 +68,22 @@ class SealedBlobStore(BlobStore):
     name reveals nothing to whoever lacks the key, and a file moved to another name does not decrypt.
     """
 
-    def __init__(self, root: Path, key: bytes) -> None:
+    def __init__(self, root: Path, key: bytes | Callable[[], bytes]) -> None:
         super().__init__(root)
+        self._key = key  # or how to get it: read (or created) on first use, not by commands that never need it
+
+    @functools.cached_property
+    def _keys(self) -> tuple[AESGCM, bytes]:
+        key = self._key() if callable(self._key) else self._key
         if len(key) != 32:
             raise ValueError("the capture key must be 32 bytes")
-        self._cipher = AESGCM(hmac.new(key, b"convoca/captures/encrypt", hashlib.sha256).digest())
-        self._naming = hmac.new(key, b"convoca/captures/name", hashlib.sha256).digest()
+        return (
+            AESGCM(hmac.new(key, b"convoca/captures/encrypt", hashlib.sha256).digest()),
+            hmac.new(key, b"convoca/captures/name", hashlib.sha256).digest(),
+        )
 
     def path(self, sha256: str, suffix: str = "") -> Path:
-        name = hmac.new(self._naming, sha256.encode(), hashlib.sha256).hexdigest()
+        name = hmac.new(self._keys[1], sha256.encode(), hashlib.sha256).hexdigest()
         return self.root / name[:2] / f"{name}{suffix}.sealed"
 
     def put(self, data: bytes, suffix: str = "") -> tuple[str, Path]:
@@ -82,13 +91,13 @@ class SealedBlobStore(BlobStore):
         target = self.path(sha, suffix)
         if not target.is_file():
             nonce = secrets.token_bytes(12)
-            _write_synced(target, nonce + self._cipher.encrypt(nonce, data, target.name.encode()))
+            _write_synced(target, nonce + self._keys[0].encrypt(nonce, data, target.name.encode()))
         return sha, target
 
     def read(self, sha256: str, suffix: str = "") -> bytes:
         target = self.path(sha256, suffix)
         sealed = target.read_bytes()
-        return self._cipher.decrypt(sealed[:12], sealed[12:], target.name.encode())
+        return self._keys[0].decrypt(sealed[:12], sealed[12:], target.name.encode())
 
 
 def load_or_create_key(path: Path, configured: str | None = None) -> bytes:

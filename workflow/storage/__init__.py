@@ -1,0 +1,1 @@
+"""Infrastructure the domain owns: the database (engines, sessions, migrations, UTC instants) and the file stores."""
