@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from workflow.captures.progress import Progress
 from workflow.participants.records import Aspirante, Role
-from workflow.participants.service import NewAspirante, NewGestor, Principal
+from workflow.participants.service import NewAspirante, NewGestor
 
-from ..auth import SECURITY, current_principal, requires
+from ..auth import SECURITY, requires
 from ..errors import documented, not_found
 from ..schemas import AspiranteCreated, GestorCreated, ProcessId, RowId
 from ..services import Services
@@ -31,7 +31,6 @@ def aspirante_or_404(services: Services, aspirante_id: int) -> Aspirante:
 class ParticipantController(Controller):
     tags = ["Aspirantes y gestores"]
     security = SECURITY
-    dependencies = {"principal": Provide(current_principal, sync_to_thread=False)}
 
     @post(
         "/processes/{process_id:str}/aspirantes",
@@ -66,7 +65,6 @@ class ParticipantController(Controller):
     def create_gestor(
         self,
         services: NamedDependency[Services],
-        principal: NamedDependency[Principal],
         aspirante_id: RowId,
         data: JSONBody[NewGestor],
     ) -> GestorCreated:
@@ -87,7 +85,5 @@ class ParticipantController(Controller):
         responses=documented(400, 401, 403, 404),
         sync_to_thread=True,
     )
-    def progress(
-        self, services: NamedDependency[Services], principal: NamedDependency[Principal], aspirante_id: RowId
-    ) -> Progress:
+    def progress(self, services: NamedDependency[Services], aspirante_id: RowId) -> Progress:
         return services.progress.of(aspirante_or_404(services, aspirante_id), services.clock.now())
