@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, HttpMethod, Request, Response, get, route
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
@@ -32,6 +32,15 @@ def out(v: DocumentVersion) -> DocumentOut:
     )
 
 
+def not_modified(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 §13.1.2: ``*`` matches any current representation; otherwise the weak comparison (``W/"x"`` and
+    ``"x"`` are the same tag) against each entity tag of the list."""
+    if not if_none_match:
+        return False
+    tags = [t.strip() for t in if_none_match.split(",")]
+    return "*" in tags or etag in (t.removeprefix("W/") for t in tags)
+
+
 def pdf_response(services: Services, request: Request, v: DocumentVersion) -> Response:
     etag = f'"{v.sha256}"'
     headers = {
@@ -40,7 +49,7 @@ def pdf_response(services: Services, request: Request, v: DocumentVersion) -> Re
         "Cache-Control": "public, max-age=300",
         "Content-Disposition": f'attachment; filename="{v.file_name}"',
     }
-    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+    if not_modified(request.headers.get("if-none-match"), etag):
         return Response(b"", status_code=304, headers=headers)
     return Response(services.documents.pdf(v), media_type="application/pdf", headers=headers)
 
@@ -58,10 +67,11 @@ class DocumentController(Controller):
         active_or_404(services, process_id)
         return [out(v) for v in services.documents.versions(process_id, published=True)]
 
-    @get(
+    @route(
         "/processes/{process_id:str}/documents/{kind:str}",
         summary="PDF de un documento: la última versión publicada, u otra con ?version=N",
         media_type="application/pdf",
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
         responses=documented(400, 404),
         sync_to_thread=True,
     )
@@ -90,10 +100,11 @@ class DocumentController(Controller):
             )
         return pdf_response(services, request, chosen)
 
-    @get(
+    @route(
         "/documents/{document_id:int}",
         summary="PDF de una versión de un documento",
         media_type="application/pdf",
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
         responses=documented(400, 404),
         sync_to_thread=True,
     )
