@@ -43,6 +43,49 @@ def _bytes(part: Any) -> bytes:
     return part if isinstance(part, bytes) else str(part).encode()
 
 
+MAX_DATA_BYTES = 16 * 1024  # a capture's data is a few hundred bytes
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise DomainError(
+                ErrorKind.invalid,
+                f"la parte «data» repite la clave «{key}»; cada campo debe aparecer una sola vez",
+                f"data.{key}",
+            )
+        seen[key] = value
+    return seen
+
+
+def parse_data(raw: bytes) -> Any:
+    """The ``data`` part as JSON: UTF-8, at most MAX_DATA_BYTES, no repeated keys, not absurdly nested."""
+    if len(raw) > MAX_DATA_BYTES:
+        raise DomainError(
+            ErrorKind.too_large,
+            f"la parte «data» mide {len(raw):,} bytes; el máximo es {MAX_DATA_BYTES:,} bytes",
+            "data",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DomainError(ErrorKind.invalid, "la parte «data» debe estar en UTF-8", "data") from None
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as exc:
+        raise DomainError(
+            ErrorKind.invalid,
+            f"la parte «data» no es JSON válido (línea {exc.lineno}, columna {exc.colno}); debe ser un objeto "
+            'como {"capture_id": "…", "captured_at": "…", …}',
+            "data",
+        ) from None
+    except RecursionError:
+        raise DomainError(
+            ErrorKind.malformed, "la parte «data» anida demasiados niveles; debe ser un objeto JSON plano", "data"
+        ) from None
+
+
 class CaptureController(Controller):
     tags = ["Captación"]
 
@@ -75,9 +118,7 @@ class CaptureController(Controller):
                 details=[Detail(f"falta la parte «{part}»", part) for part in missing],
             )
         try:
-            capture = CaptureData.model_validate(json.loads(_bytes(data.data)))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DomainError(ErrorKind.invalid, "la parte «data» debe ser JSON", "data") from exc
+            capture = CaptureData.model_validate(parse_data(_bytes(data.data)))
         except ValidationError as exc:
             raise DomainError(
                 ErrorKind.invalid,

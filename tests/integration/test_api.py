@@ -235,7 +235,7 @@ def test_invalid_images_and_parts(api: ApiServer, people: People) -> None:
             "too many pixels": post(c, capture(), {**IMAGES, "foto": _png_header(8000, 4000)}),
         }
     expected = {
-        "no JSON": (422, "data", "debe ser JSON"),
+        "no JSON": (422, "data", "no es JSON válido"),
         "paper": (422, "capture_mode", "régimen de excepción"),
         "missing": (422, "firma", "falta la parte «firma»"),
         "not an image": (422, "foto", "«foto» debe ser JPEG o PNG"),
@@ -459,7 +459,7 @@ def test_control_characters_and_malformed_ids_are_refused(api: ApiServer, people
             json={"name": "Ana\u0000", "cargo": "gubernatura", "demarcacion": "10", "constancia_date": "2021-12-20"},
         )
         odd_id = c.get("/processes/DURANGO%00")
-    assert nul.status_code == 422 and "caracteres de control" in nul.json()["errors"][0]["message"]
+    assert nul.status_code == 422 and "carácter de control" in nul.json()["errors"][0]["message"]
     assert odd_id.status_code == 400
     with api.client(people.gestor) as c:
         r = post(c, capture(device_id="tel\u0000"))

@@ -5,10 +5,19 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from workflow.text import CleanText
@@ -58,18 +67,31 @@ class CaptureData(CleanText):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     capture_id: UUID = Field(description="Identificador que genera la aplicación; reintentar con el mismo no duplica.")
-    captured_at: AwareDatetime = Field(description="Momento de la captura en el dispositivo, con desfase horario.")
+    captured_at: AwareDatetime = Field(
+        description="Momento de la captura en el dispositivo: texto ISO 8601 con desfase horario.",
+        examples=["2022-01-20T11:00:00-06:00"],
+    )
     clave_elector: ClaveElector = Field(description="Clave de elector de 18 caracteres.")
     ocr: str = Field(pattern=r"^\d{13}$", description="OCR de 13 dígitos del reverso: sección y consecutivo.")
     cic: str | None = Field(default=None, pattern=r"^\d{9}$", description="CIC de 9 dígitos (modelos E, F, G, H).")
     numero_emision: str | None = Field(default=None, pattern=r"^\d{2}$", description="Número de emisión (2 dígitos).")
-    seccion: int = Field(ge=1, le=9999, description="Sección electoral del domicilio.")
+    seccion: StrictInt = Field(ge=1, le=9999, description="Sección electoral del domicilio (número entero).")
     nombre: Name
     apellido_paterno: Name
     apellido_materno: Annotated[str, Field(max_length=80)] | None = None
     device_id: str = Field(min_length=1, max_length=100)
     app_version: str = Field(min_length=1, max_length=40)
     capture_mode: CaptureMode = CaptureMode.app
+
+    @field_validator("captured_at", mode="before")
+    @classmethod
+    def _instant_as_text(cls, value: Any) -> Any:
+        # A bare number would be read as seconds since 1970: ambiguous on a phone, so only ISO 8601 text is taken.
+        if not isinstance(value, str):
+            raise PydanticCustomError(
+                "instant_text", "captured_at debe ser un texto ISO 8601 con desfase, p. ej. 2022-01-20T11:00:00-06:00"
+            )
+        return value
 
     @model_validator(mode="after")
     def _ocr_matches_seccion(self) -> CaptureData:
