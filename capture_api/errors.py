@@ -125,7 +125,34 @@ def on_validation(request: Request, exc: ValidationException) -> Response:
     return error(422 if body else 400, "la solicitud no es válida", problems)
 
 
+MULTIPART_HINT = "el cuerpo debe ser multipart/form-data con las partes data (JSON), anverso, reverso, foto y firma"
+
+
+def unreadable_body(request: Request) -> Detail | None:
+    """Why Litestar could not read the body of a route that takes multipart (``opt={"body": "multipart"}``)."""
+    handler = request.scope.get("route_handler")
+    if handler is None or handler.opt.get("body") != "multipart":
+        return None
+    content_type = request.headers.get("content-type", "")
+    media, _, params = content_type.partition(";")
+    if media.strip().lower() != "multipart/form-data":
+        got = f"«{media.strip()}»" if media.strip() else "ninguno"
+        return Detail(f"{MULTIPART_HINT} (Content-Type recibido: {got})", "Content-Type")
+    if "boundary=" not in params.lower():
+        return Detail(
+            f"al encabezado Content-Type le falta «boundary=…», que separa las partes; {MULTIPART_HINT}", "Content-Type"
+        )
+    return Detail(
+        "el cuerpo multipart está incompleto o mal formado: cada parte debe empezar con --BOUNDARY y el cuerpo "
+        f"terminar con --BOUNDARY--; {MULTIPART_HINT}",
+        "body",
+    )
+
+
 def on_http(request: Request, exc: HTTPException) -> Response:
+    detail = unreadable_body(request) if exc.status_code == 400 else None
+    if detail is not None:
+        return error(400, detail.message, _listed([detail]), headers=exc.headers)
     return error(exc.status_code, STATUS_DETAIL.get(exc.status_code, "error en la solicitud"), headers=exc.headers)
 
 

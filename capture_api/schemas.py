@@ -104,5 +104,5 @@ class GestorCreated(BaseModel):
 # Process ids in paths are slugs: anything else is refused before it reaches the database.
 ProcessId = Annotated[str, PathParameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 
-# Row ids in paths: positive and within a 64-bit integer, so no value can overflow the database.
-RowId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
+# Row ids in paths: positive integers. One beyond what the database can hold names no row: 404 (services check).
+RowId = Annotated[int, PathParameter(ge=1)]

@@ -189,3 +189,39 @@ def test_concurrent_posts_of_one_id_by_two_gestores_end_in_one_receipt(api: ApiS
         statuses = list(pool.map(send, range(10)))
     assert statuses.count(201) == 1, statuses
     assert set(statuses) <= {201, 200, 409}, statuses
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "content_type", "field", "fragment"),
+    [
+        ("JSON body", b'{"a": 1}', "application/json", "Content-Type", "recibido: «application/json»"),
+        ("urlencoded", b"data=x", "application/x-www-form-urlencoded", "Content-Type", "multipart/form-data"),
+        ("no boundary", b"--x\r\n", "multipart/form-data", "Content-Type", "le falta «boundary=…»"),
+        (
+            "truncated",
+            b'--b\r\nContent-Disposition: form-data; name="data"\r\n\r\n{"a"',
+            "multipart/form-data; boundary=b",
+            "body",
+            "incompleto o mal formado",
+        ),
+    ],
+)
+def test_bodies_that_are_not_multipart_say_what_was_expected(
+    api: ApiServer, gestores: Gestores, name: str, content: bytes, content_type: str, field: str, fragment: str
+) -> None:
+    before = stored(api)
+    with api.client(gestores.one) as c:
+        r = c.post("/captures", content=content, headers={"Content-Type": content_type})
+    assert r.status_code == 400, (name, r.text)
+    [problem] = r.json()["errors"]
+    assert problem["field"] == field and fragment in problem["message"], (name, problem)
+    assert "anverso, reverso, foto y firma" in r.json()["detail"]
+    assert stored(api) == before
+
+
+def test_an_id_beyond_64_bits_names_no_row(api: ApiServer, gestores: Gestores) -> None:
+    admin = api.services.participants.issue_token(Role.admin, api.clock.now()).token
+    huge = 2**64 + 5
+    with api.client(admin) as c:
+        assert c.get(f"/documents/{huge}").status_code == 404
+        assert c.get(f"/aspirantes/{huge}/progress").status_code == 404

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from workflow.engine.store import CalendarStore
-from workflow.storage.db import Database
+from workflow.storage.db import Database, storable_id
 from workflow.storage.files import BlobStore
 
 from .context import DOCUMENT_KINDS
@@ -38,6 +38,8 @@ class DocumentService:
             return list(s.exec(q.order_by(DocumentVersion.kind, DocumentVersion.number)))
 
     def get(self, document_id: int) -> DocumentVersion | None:
+        if not storable_id(document_id):
+            return None
         with self.db.read_session() as s:
             return s.get(DocumentVersion, document_id)
 

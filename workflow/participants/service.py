@@ -14,7 +14,7 @@ from workflow.captures.model import ClaveElector
 from workflow.captures.windows import window_for
 from workflow.engine.store import CalendarStore
 from workflow.errors import DomainError, ErrorKind
-from workflow.storage.db import Database
+from workflow.storage.db import Database, storable_id
 from workflow.text import CleanText
 
 from .records import ApiToken, Aspirante, Gestor, Role, hash_token, new_token
@@ -209,6 +209,8 @@ class Participants:
         return sorted(set(problems))
 
     def aspirante(self, aspirante_id: int) -> Aspirante | None:
+        if not storable_id(aspirante_id):
+            return None
         with self.db.read_session() as s:
             return s.get(Aspirante, aspirante_id)
 

@@ -16,6 +16,13 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
+MAX_ROW_ID = 2**63 - 1  # primary keys are 64-bit at most on every backend
+
+
+def storable_id(row_id: int) -> bool:
+    """Whether ``row_id`` could be a primary key at all (a larger one would overflow the query, and names no row)."""
+    return 0 < row_id <= MAX_ROW_ID
+
 
 class UTCDateTime(TypeDecorator):
     """A timezone-aware UTC instant on any backend (SQLite has no time zones of its own)."""
