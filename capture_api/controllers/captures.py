@@ -20,6 +20,7 @@ from workflow.participants.service import Principal
 
 from ..auth import SECURITY, current_principal, requires
 from ..errors import documented, pydantic_details
+from ..openapi import CaptureOperation
 from ..services import Services
 
 
@@ -97,7 +98,8 @@ class CaptureController(Controller):
         "original (200); con otro contenido, 409. El acuse (201) se envía cuando todo está guardado.",
         guards=[requires(Role.gestor)],
         security=SECURITY,
-        opt={"body": "multipart"},  # errors.unreadable_body explains a body that cannot be read as such
+        opt={"body": "multipart"},
+        operation_class=CaptureOperation,  # errors.unreadable_body explains a body that cannot be read as such
         dependencies={"principal": Provide(current_principal, sync_to_thread=False)},
         responses={
             200: ResponseSpec(data_container=Receipt, description="El mismo acuse de antes (reenvío)"),

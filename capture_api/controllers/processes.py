@@ -18,6 +18,7 @@ from workflow.participants.records import Role
 
 from ..auth import SECURITY, requires
 from ..errors import documented
+from ..openapi import CalendarOperation
 from ..schemas import CalendarApplied, OpenWindow, PhaseOut, ProcessDetail, ProcessId, ProcessSummary
 from ..services import Services
 
@@ -134,6 +135,7 @@ class ProcessController(Controller):
         guards=[requires(Role.admin)],
         security=SECURITY,
         status_code=200,
+        operation_class=CalendarOperation,
         responses=documented(400, 401, 403, 404, 422),
         sync_to_thread=True,
     )

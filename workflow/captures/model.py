@@ -64,14 +64,39 @@ Name = Annotated[str, Field(min_length=1, max_length=80)]
 class CaptureData(CleanText):
     """The JSON part of ``POST /captures``."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "capture_id": "3f1c2a9e-8b7d-4c55-9a1e-2b6f0d4e7a11",
+                    "captured_at": "2022-01-20T11:00:00-06:00",
+                    "clave_elector": "GOMEJU85031210H300",
+                    "ocr": "0123456789012",
+                    "cic": "123456789",
+                    "numero_emision": "02",
+                    "seccion": 123,
+                    "nombre": "JUANA",
+                    "apellido_paterno": "GÓMEZ",
+                    "apellido_materno": "MUÑOZ",
+                    "device_id": "tel-01",
+                    "app_version": "1.0.0",
+                    "capture_mode": "app",
+                }
+            ]
+        },
+    )
 
     capture_id: UUID = Field(description="Identificador que genera la aplicación; reintentar con el mismo no duplica.")
     captured_at: AwareDatetime = Field(
         description="Momento de la captura en el dispositivo: texto ISO 8601 con desfase horario.",
         examples=["2022-01-20T11:00:00-06:00"],
     )
-    clave_elector: ClaveElector = Field(description="Clave de elector de 18 caracteres.")
+    clave_elector: ClaveElector = Field(
+        description="Clave de elector de 18 caracteres.",
+        json_schema_extra={"pattern": CLAVE_RE.pattern, "examples": ["GOMEJU85031210H300"]},
+    )
     ocr: str = Field(pattern=r"^\d{13}$", description="OCR de 13 dígitos del reverso: sección y consecutivo.")
     cic: str | None = Field(default=None, pattern=r"^\d{9}$", description="CIC de 9 dígitos (modelos E, F, G, H).")
     numero_emision: str | None = Field(default=None, pattern=r"^\d{2}$", description="Número de emisión (2 dígitos).")
