@@ -13,7 +13,10 @@ from .documents import documents
 from .engine import engine
 from .gestor import gestor
 from .serve import serve
+from .spanish import install, spanish_usage
 from .versions import register_version_commands
+
+install()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,3 +34,4 @@ main.add_command(gestor)
 main.add_command(demo)
 main.add_command(db)
 register_version_commands(calendar)
+spanish_usage(main)

@@ -64,7 +64,11 @@ def validate(files: tuple[str, ...]) -> None:
             click.echo(f"{file}: {n} problema{'s' if n != 1 else ''}", err=True)
         else:
             c = loaded.calendar
-            click.echo(f"{file}: válido ({c.process.id}, {len(c.phases)} fases, {len(c.cargos)} cargos)")
+            phases, cargos = len(c.phases), len(c.cargos)
+            click.echo(
+                f"{file}: válido ({c.process.id}, {phases} fase{'s' if phases != 1 else ''}, "
+                f"{cargos} cargo{'s' if cargos != 1 else ''})"
+            )
     sys.exit(1 if failed else 0)
 
 
@@ -76,7 +80,7 @@ def validate(files: tuple[str, ...]) -> None:
 def show(file: str, as_json: bool, database_url: str | None, clock: Clock) -> None:
     """Lista las fases con horas locales y UTC, y su estado en el instante del reloj (por omisión, ahora).
 
-    FILE puede ser también el id de un proceso guardado en la base de datos (se muestra su versión vigente); con
+    ARCHIVO puede ser también el id de un proceso guardado en la base de datos (se muestra su versión vigente); con
     una base de datos, cada fase indica además si el motor ya disparó su inicio y su fin.
     """
     fired = None

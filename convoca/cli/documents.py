@@ -36,7 +36,7 @@ def documents() -> None:
     help="Carpeta de salida.",
 )
 def render(file: Path, kind: str, output: Path) -> None:
-    """Genera los documentos de FILE sin base de datos. El mismo calendario da siempre el mismo PDF."""
+    """Genera los documentos de ARCHIVO sin base de datos. El mismo calendario da siempre el mismo PDF."""
     try:
         loaded = load_calendar(file)
     except CalendarError as exc:

@@ -25,7 +25,7 @@ from .common import database_option
 @database_option
 @clock_options
 def apply(file: Path, reason: str, author: str | None, database_url: str | None, clock: Clock) -> None:
-    """Valida FILE y lo guarda como la versión vigente del calendario de su proceso.
+    """Valida ARCHIVO y lo guarda como la versión vigente del calendario de su proceso.
 
     Un cambio no puede alterar el pasado: un instante ya ocurrido no se mueve, una fase cerrada no se reabre y el
     cierre de una fase abierta puede moverse, pero no al pasado. El motor reprograma de inmediato.

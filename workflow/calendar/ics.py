@@ -9,6 +9,8 @@ import icalendar
 from .model import Calendar
 from .timeline import timeline
 
+_FIRST_DATE, _LAST_DATE = icalendar.Timezone.DEFAULT_FIRST_DATE, icalendar.Timezone.DEFAULT_LAST_DATE
+
 
 def to_ics(cal: Calendar, stamp: datetime) -> bytes:
     """``stamp`` is the DTSTAMP of every event (the clock's now, or the calendar version's creation time)."""
@@ -29,7 +31,7 @@ def to_ics(cal: Calendar, stamp: datetime) -> bytes:
         # Durango must show as that instant to a subscriber in any other zone.
         ev.add("dtstart", r.start.astimezone(tz))
         ev.add("dtend", r.end.astimezone(tz))
-        description = [f"Tipo de fase: {p.kind.value}"]
+        description = [f"Tipo de fase: {p.kind.label}"]
         if p.cargos:
             description.append("Cargos: " + ", ".join(cal.cargo(c).name for c in p.cargos))
         if p.groups:
@@ -40,4 +42,7 @@ def to_ics(cal: Calendar, stamp: datetime) -> bytes:
         ev.add("categories", [p.kind.value])
         out.add_component(ev)
     out.add_missing_timezones()
+    for vtimezone in out.timezones:  # icalendar writes an English COMMENT on the VTIMEZONE it builds
+        vtimezone.pop("COMMENT", None)
+        vtimezone.add("COMMENT", f"Zona horaria válida del {_FIRST_DATE} al {_LAST_DATE}.")
     return out.to_ical()

@@ -34,6 +34,15 @@ _TYPE_NAMES = {
     "model_attributes_type": "un mapa de claves y valores",
 }
 
+_PATTERN_WORDS: dict[str, str] = {}
+
+
+def pattern(regex: str, words: str) -> str:
+    """``Field(pattern=pattern(regex, words))``: the regex, remembered with what it asks for in words («debe tener
+    tres dígitos (p. ej. 005)»), which a mismatch reports instead of the regex."""
+    _PATTERN_WORDS[regex] = words
+    return regex
+
 
 def _show(value: Any) -> str:
     if isinstance(value, dict):
@@ -101,8 +110,9 @@ def spanish(error: ErrorDetails, root: type[BaseModel]) -> str:
         # pydantic lists the choices as "'a', 'b' or 'c'"
         expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
         return f"{_show(value)} no es un valor válido para «{field}»; use uno de: {expected}"
-    if kind == "string_pattern_mismatch":
-        return f"{_show(value)} no tiene el formato de «{field}» (patrón {ctx.get('pattern')})"
+    if kind == "string_pattern_mismatch":  # the field's pattern in words, never the regex
+        words = _PATTERN_WORDS.get(str(ctx.get("pattern")))
+        return f"{_show(value)} no tiene el formato de «{field}»" + (f": {words}" if words else "")
     if kind == "string_too_short":
         return f"«{field}» no puede estar vacío"
     if kind == "string_too_long":

@@ -29,11 +29,15 @@ from pydantic_core import PydanticCustomError
 
 from .document_texts import DocumentTexts, InsidePath
 from .localtime import LocalMoment, end_instant, start_instant, validate_timezone
+from .messages import pattern
 
 Slug = Annotated[
     str,
     Field(
-        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        pattern=pattern(
+            r"^[a-z0-9]+(-[a-z0-9]+)*$",
+            "debe usar solo minúsculas sin acentos, dígitos y guiones entre palabras (p. ej. durango-2021-2022)",
+        ),
         min_length=1,
         max_length=80,
         description="Identificador en minúsculas, dígitos y guiones (por ejemplo durango-2021-2022).",
@@ -69,6 +73,25 @@ class PhaseKind(StrEnum):
     campana = "campana"
     jornada_electoral = "jornada_electoral"
     otra = "otra"
+
+    @property
+    def label(self) -> str:
+        """The kind as a reader sees it (documents, the .ics file)."""
+        return PHASE_KIND_LABELS[self]
+
+
+PHASE_KIND_LABELS = {
+    PhaseKind.convocatoria: "Convocatoria",
+    PhaseKind.manifestacion_intencion: "Manifestación de intención",
+    PhaseKind.captacion_apoyo: "Captación del apoyo",
+    PhaseKind.verificacion: "Verificación",
+    PhaseKind.garantia_audiencia: "Garantía de audiencia",
+    PhaseKind.dictamen: "Dictamen",
+    PhaseKind.registro_candidaturas: "Registro de candidaturas",
+    PhaseKind.campana: "Campaña",
+    PhaseKind.jornada_electoral: "Jornada electoral",
+    PhaseKind.otra: "Otra",
+}
 
 
 class Demarcacion(StrEnum):
@@ -120,7 +143,7 @@ class Process(Strict):
     ople: Ople
     state: NonEmpty = Field(description="Entidad federativa, p. ej. Durango.")
     entity_key: str = Field(
-        pattern=r"^(0[1-9]|[12][0-9]|3[0-2])$",
+        pattern=pattern(r"^(0[1-9]|[12][0-9]|3[0-2])$", "debe ser una clave de dos dígitos, de 01 a 32 (p. ej. 10)"),
         description="Clave INEGI de la entidad (01 a 32), p. ej. «10».",
     )
     timezone: Annotated[str, AfterValidator(validate_timezone)] = Field(
@@ -147,8 +170,14 @@ class Group(Strict):
 
 
 class Municipio(Strict):
-    inegi: str = Field(pattern=r"^\d{5}$", description="Clave INEGI de cinco dígitos (entidad + municipio).")
-    ine: str = Field(pattern=r"^\d{3}$", description="Clave INE del municipio (tres dígitos, orden alfabético).")
+    inegi: str = Field(
+        pattern=pattern(r"^\d{5}$", "debe tener cinco dígitos (p. ej. 10005)"),
+        description="Clave INEGI de cinco dígitos (entidad + municipio).",
+    )
+    ine: str = Field(
+        pattern=pattern(r"^\d{3}$", "debe tener tres dígitos (p. ej. 005)"),
+        description="Clave INE del municipio (tres dígitos, orden alfabético).",
+    )
     name: NonEmpty
     cabecera: NonEmpty
     group: OptInt = Field(default=None, description="Grupo municipal al que pertenece.")

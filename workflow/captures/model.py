@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from workflow.calendar.messages import pattern
 from workflow.text import CleanText
 
 CLAVE_RE = re.compile(r"^[A-Z]{6}(\d{2})(\d{2})(\d{2})(\d{2})[HM]\d{3}$")
@@ -97,9 +98,18 @@ class CaptureData(CleanText):
         description="Clave de elector de 18 caracteres.",
         json_schema_extra={"pattern": CLAVE_RE.pattern, "examples": ["GOMEJU85031210H300"]},
     )
-    ocr: str = Field(pattern=r"^\d{13}$", description="OCR de 13 dígitos del reverso: sección y consecutivo.")
-    cic: str | None = Field(default=None, pattern=r"^\d{9}$", description="CIC de 9 dígitos (modelos E, F, G, H).")
-    numero_emision: str | None = Field(default=None, pattern=r"^\d{2}$", description="Número de emisión (2 dígitos).")
+    ocr: str = Field(
+        pattern=pattern(r"^\d{13}$", "debe tener 13 dígitos"),
+        description="OCR de 13 dígitos del reverso: sección y consecutivo.",
+    )
+    cic: str | None = Field(
+        default=None,
+        pattern=pattern(r"^\d{9}$", "debe tener 9 dígitos"),
+        description="CIC de 9 dígitos (modelos E, F, G, H).",
+    )
+    numero_emision: str | None = Field(
+        default=None, pattern=pattern(r"^\d{2}$", "debe tener 2 dígitos"), description="Número de emisión (2 dígitos)."
+    )
     seccion: StrictInt = Field(ge=1, le=9999, description="Sección electoral del domicilio (número entero).")
     nombre: Name
     apellido_paterno: Name

@@ -46,18 +46,6 @@ UNIT_PLURAL = {
 UNIT_FEMININE = {DispersionUnit.municipio: False, DispersionUnit.distrito: False, DispersionUnit.seccion: True}
 BASE = {Base.lista_nominal: "Lista Nominal de Electores", Base.padron: "Padrón Electoral"}
 BASE_OF = {Base.lista_nominal: "de la Lista Nominal de Electores", Base.padron: "del Padrón Electoral"}
-KIND_LABEL = {
-    PhaseKind.convocatoria: "Convocatoria",
-    PhaseKind.manifestacion_intencion: "Manifestación de intención",
-    PhaseKind.captacion_apoyo: "Captación del apoyo",
-    PhaseKind.verificacion: "Verificación",
-    PhaseKind.garantia_audiencia: "Garantía de audiencia",
-    PhaseKind.dictamen: "Dictamen",
-    PhaseKind.registro_candidaturas: "Registro de candidaturas",
-    PhaseKind.campana: "Campaña",
-    PhaseKind.jornada_electoral: "Jornada electoral",
-    PhaseKind.otra: "Otra",
-}
 
 
 @dataclass(frozen=True)
@@ -96,7 +84,7 @@ def _period(r: ResolvedPhase, cal: Calendar) -> dict[str, Any]:
         "id": r.phase.id,
         "name": r.phase.name,
         "kind": r.phase.kind.value,
-        "kind_label": KIND_LABEL[r.phase.kind],
+        "kind_label": r.phase.kind.label,
         "cargos": [cal.cargo(c).name for c in r.phase.cargos] or ["Todos los cargos"],
         "all_cargos": not r.phase.cargos,
         "groups": list(r.phase.groups),
