@@ -7,8 +7,12 @@ engine itself. Nothing else constructs a service.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from capture_api.services import Services
 from convoca.settings import Settings, get_settings
@@ -44,7 +48,21 @@ def settings_for(database_url: str | None = None, settings: Settings | None = No
     return settings.model_copy(update={"database_url": database_url}) if database_url else settings
 
 
+def private_data_dir(settings: Settings) -> None:
+    """The data folder holds citizens' personal data: only its owner may enter it (0700), and the SQLite file,
+    whose journal files SQLite creates with its mode, is 0600."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.data_dir, 0o700)
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        path = Path(url.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600, exist_ok=True)
+        os.chmod(path, 0o600)
+
+
 def open_database(settings: Settings) -> Database:
+    private_data_dir(settings)
     db = Database(settings.resolved_database_url)
     upgrade(db)
     return db

@@ -10,6 +10,7 @@ from litestar import Litestar
 from capture_api.app import create_app
 from convoca.runtime import build
 from convoca.settings import Settings
+from workflow.captures.sweep import sweep_orphans
 from workflow.clock import Clock, FixedClock, SystemClock, parse_instant
 from workflow.engine.scheduler import EngineScheduler
 
@@ -21,6 +22,9 @@ def build_app(clock: Clock, settings: Settings | None = None, *, run_engine: boo
     services = runtime.services
     for version in services.calendars.seed(runtime.settings.calendars_dir, clock.now()):
         log.info("calendario cargado: %s (versión %s)", version.process_id, version.number)
+    orphans = sweep_orphans(services.db, services.captures.blobs, SystemClock().now())
+    if orphans:
+        log.warning("%d imágenes sin captura (de una interrupción anterior) eliminadas", len(orphans))
     startup, shutdown = [], [runtime.close]
     scheduler = None
     if run_engine:

@@ -1,0 +1,78 @@
+"""What a crash leaves in the capture store is swept at start-up, and the data folder is private."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import timedelta
+from pathlib import Path
+
+from convoca.runtime import build
+from convoca.server import build_app
+from convoca.settings import Settings
+from tests.helpers import utc
+from workflow.captures.sweep import sweep_orphans
+from workflow.clock import FixedClock, SystemClock
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_orphan_images_are_swept_only_once_old_enough(tmp_path: Path) -> None:
+    runtime = build(FixedClock(utc("2022-01-20T12:00:00Z")), Settings(data_dir=tmp_path / "var"))
+    blobs = runtime.services.captures.blobs
+    # As a process killed between writing a capture's images and committing its row would leave them.
+    _, orphan = blobs.put(b"\x89PNG imagen de una captura nunca confirmada", ".png")
+    _, recent = blobs.put(b"\x89PNG imagen de una captura en curso en otro proceso", ".png")
+    half_written = orphan.parent / ".tmp-abc123"
+    half_written.write_bytes(b"medio archivo")
+    old = (SystemClock().now() - timedelta(hours=1)).timestamp()
+    for path in (orphan, half_written):
+        os.utime(path, (old, old))
+    removed = sweep_orphans(runtime.services.db, blobs, SystemClock().now())
+    assert sorted(removed) == sorted([orphan, half_written])
+    assert not orphan.exists() and not half_written.exists() and recent.exists()  # in flight elsewhere: kept
+    runtime.close()
+
+
+def test_images_of_committed_captures_are_kept(tmp_path: Path) -> None:
+    from tests.integration.api_server import image, start_server
+    from workflow.participants.records import Role
+
+    api = start_server(tmp_path, utc("2022-01-20T18:00:00Z"))
+    try:
+        admin = api.services.participants.issue_token(Role.admin, api.clock.now()).token
+        with api.client(admin) as c:
+            a = c.post(
+                "/processes/durango-2021-2022/aspirantes",
+                json={"name": "Ana", "cargo": "gubernatura", "demarcacion": "10", "constancia_date": "2021-12-20"},
+            ).json()
+        with api.client(a["token"]) as c:
+            g = c.post(f"/aspirantes/{a['id']}/gestores", json={"name": "G", "clave_elector": "GOMEJU85031210H300"})
+        data = (
+            '{"capture_id": "3f1c2a9e-8b7d-4c55-9a1e-2b6f0d4e7a11", "captured_at": "2022-01-20T11:00:00-06:00", '
+            '"clave_elector": "LOPEMA80010110H123", "ocr": "0123456789012", "seccion": 123, "nombre": "ANA", '
+            '"apellido_paterno": "RUIZ", "device_id": "t", "app_version": "1"}'
+        )
+        files = {p: (p, image(seed=i), "image/jpeg") for i, p in enumerate(("anverso", "reverso", "foto", "firma"))}
+        with api.client(g.json()["token"]) as c:
+            assert c.post("/captures", files={"data": (None, data), **files}).status_code == 201
+        blobs = api.services.captures.blobs
+        stored = [p for p in blobs.root.rglob("*") if p.is_file()]
+        assert len(stored) == 4
+        future = SystemClock().now() + timedelta(days=1)  # all of them "old"
+        assert sweep_orphans(api.services.db, blobs, future) == []
+        assert all(p.exists() for p in stored)
+    finally:
+        api.stop()
+
+
+def test_the_data_folder_and_database_are_private(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    app = build_app(
+        FixedClock(utc("2022-01-20T12:00:00Z")),
+        Settings(data_dir=data, calendars_dir=ROOT / "calendars"),
+        run_engine=False,
+    )
+    assert app is not None
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "convoca.sqlite3").stat().st_mode) == 0o600
