@@ -244,10 +244,10 @@ class Bench:
         if self.clock.now() >= boundary:
             raise SystemExit("the idle restart ended after the boundary; raise --lead")
 
-        self.clock.sleep_until(boundary + timedelta(seconds=DOWN_AFTER))
+        time.sleep(max(0.0, (boundary + timedelta(seconds=DOWN_AFTER) - self.clock.now()).total_seconds()))
         alarm = Alarm(self.clock)
         _, t0 = self.start_up(alarm, late_tolerance=LATE_TOLERANCE)
-        if alarm.stamp is None:  # start() reconciles in the calling thread: the action has run by now
+        if alarm.stamp is None:  # start_up waited for the start-up reconciliation: the action has run by now
             raise SystemExit("the restarted engine did not run the missed action")
         late = self.transition(pid).late
         self.forget(pid)
@@ -259,7 +259,9 @@ class Bench:
         db = Database(self.url)
         upgrade(db)
         sched = self.scheduler(db, alarm, **engine_options)
-        sched.start()
+        sched.start()  # reconciles in the scheduler's thread: wait for it, that is when the engine is caught up
+        if not sched.caught_up.wait(60):
+            raise SystemExit("the engine did not finish its start-up reconciliation")
         ready = (time.perf_counter() - t0) * 1000
         sched.shutdown()
         db.dispose()
