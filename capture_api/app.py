@@ -39,7 +39,7 @@ def create_app(
     app = Litestar(
         route_handlers=[api, health],
         dependencies={"services": Provide(lambda: services, sync_to_thread=False)},
-        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=HANDLERS,
         openapi_config=OpenAPIConfig(
             title="convoca",
             version="1",

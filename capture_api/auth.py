@@ -7,6 +7,7 @@ from collections.abc import Callable
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
+from litestar.openapi.spec import SecurityRequirement
 
 from workflow.errors import DomainError, ErrorKind
 from workflow.participants.records import Role
@@ -14,7 +15,7 @@ from workflow.participants.service import Principal
 
 from .services import Services
 
-SECURITY = [{"BearerToken": []}]
+SECURITY: list[SecurityRequirement] = [{"BearerToken": []}]
 
 
 def _principal(connection: ASGIConnection) -> Principal:

@@ -9,6 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 from pydantic import BaseModel, ValidationError
 
 from capture_api.schemas import ErrorBody
@@ -117,7 +118,7 @@ def on_validation(request: Request, exc: ValidationException) -> Response:
             continue
         source = getattr(item.get("source"), "value", item.get("source"))
         body = body or source in ("body", None)  # Litestar names no source for a JSON body's fields
-        where = {"path": "en la ruta", "query": "en la consulta", "header": "en los encabezados"}.get(source, "")
+        where = {"path": "en la ruta", "query": "en la consulta", "header": "en los encabezados"}.get(str(source), "")
         message = str(item.get("message", ""))
         if not message or message.startswith(ENGLISH):  # pydantic's own wording; ours is already Spanish
             message = f"valor no válido o ausente {where}".strip()
@@ -175,7 +176,7 @@ def on_unexpected(request: Request, exc: Exception) -> Response:
     return error(HTTP_500_INTERNAL_SERVER_ERROR, "error interno del servidor; quedó registrado para su corrección")
 
 
-HANDLERS = {
+HANDLERS: ExceptionHandlersMap = {
     ValidationException: on_validation,
     HTTPException: on_http,
     DomainError: on_domain,

@@ -7,7 +7,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from litestar.openapi.spec import Encoding, OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.openapi.spec import (
+    Encoding,
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    RequestBody,
+    Schema,
+)
 
 from workflow.captures.model import IMAGE_PARTS, CaptureData
 
@@ -83,5 +92,5 @@ class CalendarOperation(Operation):
     def __post_init__(self) -> None:
         self.request_body = calendar_body()
         for parameter in self.parameters or []:
-            if getattr(parameter, "name", None) == "X-Reason":
+            if isinstance(parameter, Parameter) and parameter.name == "X-Reason":
                 parameter.required = True

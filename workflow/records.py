@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -10,7 +11,7 @@ from sqlmodel import Field, SQLModel
 from workflow.storage.db import UTCDateTime
 
 
-def _instant(**kw) -> Field:
+def _instant(**kw: Any) -> Any:
     return Field(sa_column=Column(UTCDateTime(), **kw))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -26,7 +27,7 @@ from .common import database_option
 LOCALE = "es_MX"
 
 
-def _n(value: object) -> str:
+def _n(value: Decimal | float | None) -> str:
     return "—" if value is None else format_decimal(value, locale=LOCALE)
 
 
@@ -141,7 +142,7 @@ def show(file: str, as_json: bool, database_url: str | None, clock: Clock) -> No
     click.echo(f"{cal.process.ople.acronym} · {cal.process.name} · zona {cal.process.timezone}")
     click.echo(f"Estado al {format_local(at, tz)} ({at:%Y-%m-%dT%H:%M:%SZ}). Fin exclusivo: [inicio, fin).")
     click.echo()
-    header = ("FASE", "INICIO LOCAL", "FIN LOCAL", "INICIO UTC", "FIN UTC", "ESTADO")
+    header: tuple[str, ...] = ("FASE", "INICIO LOCAL", "FIN LOCAL", "INICIO UTC", "FIN UTC", "ESTADO")
     if fired is not None:
         header += ("INICIO DISPARADO", "FIN DISPARADO")
     table = [
@@ -197,9 +198,9 @@ def quotas_cmd(file: str, cargo_id: str | None) -> None:
             }[rule.unit.value]
             assumed = " [regla supuesta, sin confirmar]" if rule.assumed else ""
             how = (
-                f"al menos {rule.min_units}"
-                if rule.min_units is not None
-                else f"al menos {_n(rule.min_fraction * 100)} % de {the}"
+                f"al menos {_n(rule.min_fraction * 100)} % de {the}"
+                if rule.min_fraction is not None  # a rule has exactly one of min_units and min_fraction
+                else f"al menos {rule.min_units}"
             )
             click.echo(
                 f"  Dispersión{assumed}: {how} {unit} de la demarcación, {each} con al menos "

@@ -180,6 +180,7 @@ def install() -> None:
     """Make Click speak Spanish. Idempotent; call it before building commands, so their help texts are Spanish."""
     for name in _MODULES:
         module = importlib.import_module(f"click.{name}")
+        # Click's modules bind gettext's functions at import; their stubs do not declare them as attributes.
         module._ = gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = ngettext  # type: ignore[attr-defined]
@@ -187,6 +188,7 @@ def install() -> None:
         cls.name = TYPE_NAMES.get(cls.name, cls.name)
     # click.Path takes its name ("file", "directory", "path") through `_` when a decorator builds it, which may be
     # before install(): translate it when it is read.
+    # Click types ``name`` as a plain str class attribute; a property is what lets it be translated on read.
     click.Path.name = property(_path_name, _set_path_name)  # type: ignore[assignment]
 
 

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 
@@ -36,6 +36,8 @@ from workflow.captures.model import IMAGE_PARTS
 
 if TYPE_CHECKING:
     from .synthetic import CaptureGenerator
+
+T = TypeVar("T")
 
 RETRYABLE = {408, 425, 429}  # plus every 5xx
 AUTH = {401, 403}
@@ -256,7 +258,7 @@ class GestorClient:
 
     # -- internals --------------------------------------------------------------------------------------------
 
-    def _run(self, items: Iterable, prepare: Callable[[object], str]) -> Stats:
+    def _run(self, items: Iterable[T], prepare: Callable[[T], str]) -> Stats:
         self._stats = Stats()
         self._stop.clear()
         began = time.perf_counter()
@@ -264,7 +266,7 @@ class GestorClient:
         limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
         http = httpx.Client(headers=self.headers, timeout=self.timeout, limits=limits, transport=self.transport)
 
-        def work(item: object) -> None:
+        def work(item: T) -> None:
             if self._stop.is_set():
                 return  # stopped (bad token): what was not queued yet is not generated either
             capture_id = prepare(item)

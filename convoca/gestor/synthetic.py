@@ -154,7 +154,7 @@ class CaptureGenerator:
     def _photo_base(nrng: np.random.Generator, k: int) -> np.ndarray:
         h, w = 480, 640
         y = np.linspace(0, 1, h, dtype=np.float32)[:, None]
-        img = np.empty((h, w, 3), np.uint8)  # a wall behind the person, lit from above
+        img: np.ndarray = np.empty((h, w, 3), np.uint8)  # a wall behind the person, lit from above
         img[:, :, 0] = np.broadcast_to(150 + 60 * (1 - y) - 10 * k, (h, w)).astype(np.uint8)
         img[:, :, 1] = np.broadcast_to(160 + 50 * (1 - y), (h, w)).astype(np.uint8)
         img[:, :, 2] = np.broadcast_to(170 + 40 * (1 - y) + 10 * k, (h, w)).astype(np.uint8)
@@ -249,7 +249,7 @@ class CaptureGenerator:
     def _photo(self, rng: random.Random) -> np.ndarray:
         # The person moves a little and the light changes from one capture to the next.
         base = rng.choice(self._photos)
-        m = np.float32([[1, 0, rng.uniform(-25, 25)], [0, 1, rng.uniform(-15, 15)]])
+        m = np.array([[1, 0, rng.uniform(-25, 25)], [0, 1, rng.uniform(-15, 15)]], dtype=np.float32)
         img = cv2.warpAffine(base, m, (base.shape[1], base.shape[0]), borderMode=cv2.BORDER_REFLECT)
         return cv2.convertScaleAbs(img, alpha=rng.uniform(0.85, 1.1), beta=rng.uniform(-15, 15))
 

@@ -254,12 +254,12 @@ def _phases(parts: Parts) -> Iterator[Finding]:
     # An edge that names no single instant (a clock change) is None here, so the other edge is still checked.
     spans: list[tuple[int, Phase, datetime | None, datetime | None]] = []
     for i, ph in phases:
-        start, end = _instant(ph, "start", tz), _instant(ph, "end", tz)
-        for edge, value in (("start", start), ("end", end)):
+        start_or_problem, end_or_problem = _instant(ph, "start", tz), _instant(ph, "end", tz)
+        for edge, value in (("start", start_or_problem), ("end", end_or_problem)):
             if isinstance(value, str):
                 yield ("phases", i, edge), value
-        start = None if isinstance(start, str) else start
-        end = None if isinstance(end, str) else end
+        start = None if isinstance(start_or_problem, str) else start_or_problem
+        end = None if isinstance(end_or_problem, str) else end_or_problem
         if start is not None and end is not None and end <= start:
             yield (
                 ("phases", i, "end"),

@@ -69,7 +69,8 @@ def _errors(model: type[BaseModel], data: Any, prefix: tuple, source: SourceMap)
 @functools.cache
 def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter:
     info = model.model_fields[name]
-    return TypeAdapter(Annotated[info.annotation, info])
+    annotated: Any = Annotated[info.annotation, info]  # a type built at run time, which mypy cannot follow
+    return TypeAdapter(annotated)
 
 
 def _valid_fields(model: type[BaseModel], data: Any) -> dict[str, Any]:

@@ -236,6 +236,7 @@ class Dispersion(Strict):
     def units_needed(self, available: int) -> int:
         if self.min_units is not None:
             return self.min_units
+        assert self.min_fraction is not None  # _one_count: exactly one of the two is set
         return math.ceil(self.min_fraction * available)
 
     def per_unit(self, base_count: int) -> int:

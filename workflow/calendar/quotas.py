@@ -46,20 +46,17 @@ class Quota:
     dispersion: DispersionQuota | None
 
 
+def _total(values: list[int | None]) -> int | None:
+    """The sum of ``values``, or None if any of them is unknown."""
+    known = [v for v in values if v is not None]
+    return sum(known) if len(known) == len(values) else None
+
+
 def state_unit(cal: Calendar) -> Unit:
     t = cal.territory
     ln = t.lista_nominal if t.lista_nominal is not None else sum(m.lista_nominal for m in t.municipios)
-    if t.padron is not None:
-        padron = t.padron
-    elif all(m.padron is not None for m in t.municipios):
-        padron = sum(m.padron for m in t.municipios)  # type: ignore[misc]
-    else:
-        padron = None
-    secciones = (
-        sum(m.secciones for m in t.municipios)  # type: ignore[misc]
-        if all(m.secciones is not None for m in t.municipios)
-        else None
-    )
+    padron = t.padron if t.padron is not None else _total([m.padron for m in t.municipios])
+    secciones = _total([m.secciones for m in t.municipios])
     return Unit(cal.process.entity_key, cal.process.state, ln, padron, secciones)
 
 

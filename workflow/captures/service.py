@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -68,7 +69,7 @@ class CaptureService:
 
         with self.db.read_session() as s:
             aspirante = s.get(Aspirante, gestor.aspirante_id)
-        assert aspirante is not None
+        assert aspirante is not None and aspirante.id is not None and gestor.id is not None  # stored rows
         cal = self.calendars.active(aspirante.process_id).calendar
         if data.capture_mode is CaptureMode.papel and cal.documents.paper_exception is None:
             raise DomainError(
@@ -85,6 +86,8 @@ class CaptureService:
 
         for part in IMAGE_PARTS:  # on disk and synced before the row that points at them
             self.blobs.put(images[part], "." + image_types[part])
+        image_columns: dict[str, Any] = {f"{p}_sha256": image_hashes[p] for p in IMAGE_PARTS}
+        image_columns |= {f"{p}_type": image_types[p] for p in IMAGE_PARTS}
         capture = Capture(
             capture_id=str(data.capture_id),
             folio=str(data.capture_id),  # unique placeholder until the row has its number, below
@@ -106,8 +109,7 @@ class CaptureService:
             device_id=data.device_id,
             app_version=data.app_version,
             capture_mode=data.capture_mode.value,
-            **{f"{p}_sha256": image_hashes[p] for p in IMAGE_PARTS},
-            **{f"{p}_type": image_types[p] for p in IMAGE_PARTS},
+            **image_columns,
         )
         with self.db.write_session() as s:
             s.add(capture)

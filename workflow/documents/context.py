@@ -121,6 +121,7 @@ def _dispersion_words(cal: Calendar, cargo: Cargo) -> str | None:
         how_many = f"al menos {_count_words(rule.min_units, UNIT_FEMININE[rule.unit])} ({rule.min_units}) {units}"
     else:
         fraction = rule.min_fraction
+        assert fraction is not None  # Dispersion requires exactly one of min_units and min_fraction
         how_many = "al menos la mitad de" if fraction == 0.5 else f"al menos el {es.percentage(fraction * 100)} de"
         how_many = f"{how_many} {article} {units}"
     return (

@@ -78,7 +78,9 @@ class DocumentRenderer:
     def _template_sources(self, env: jinja2.Environment, kind: str) -> str:
         # Every template the document may include, in a stable order, so that editing one makes a new version.
         names = sorted(n for n in env.list_templates() if n.endswith((".j2", ".css")))
-        return "\0".join(f"{n}\0{env.loader.get_source(env, n)[0]}" for n in names)  # type: ignore[union-attr]
+        loader = env.loader
+        assert loader is not None  # list_templates above has already needed it
+        return "\0".join(f"{n}\0{loader.get_source(env, n)[0]}" for n in names)
 
     def _inside(self, relative: str | None) -> Path | None:
         """``relative`` under the calendars folder, or None if unset or it leads outside (e.g. through a link)."""

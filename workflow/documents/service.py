@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from workflow.engine.store import CalendarStore
 from workflow.storage.db import Database, storable_id
@@ -27,15 +27,15 @@ class DocumentService:
         with self.db.read_session() as s:
             q = select(DocumentVersion).where(DocumentVersion.process_id == process_id, DocumentVersion.kind == kind)
             if published:
-                q = q.where(DocumentVersion.published_at.is_not(None))  # type: ignore[union-attr]
-            return s.exec(q.order_by(DocumentVersion.number.desc())).first()  # type: ignore[attr-defined]
+                q = q.where(col(DocumentVersion.published_at).is_not(None))
+            return s.exec(q.order_by(col(DocumentVersion.number).desc())).first()
 
     def versions(self, process_id: str, *, published: bool = False) -> list[DocumentVersion]:
         with self.db.read_session() as s:
             q = select(DocumentVersion).where(DocumentVersion.process_id == process_id)
             if published:
-                q = q.where(DocumentVersion.published_at.is_not(None))  # type: ignore[union-attr]
-            return list(s.exec(q.order_by(DocumentVersion.kind, DocumentVersion.number)))
+                q = q.where(col(DocumentVersion.published_at).is_not(None))
+            return list(s.exec(q.order_by(col(DocumentVersion.kind), col(DocumentVersion.number))))
 
     def get(self, document_id: int) -> DocumentVersion | None:
         if not storable_id(document_id):

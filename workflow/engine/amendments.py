@@ -6,6 +6,7 @@ a phase that has started cannot be removed; a new or pending phase cannot start 
 
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import datetime, timedelta
 
 from workflow.calendar.localtime import format_local
@@ -23,7 +24,7 @@ FROZEN_CAPTURE_FIELDS = {
 
 
 def amendment_problems(
-    old: Calendar, new: Calendar, now: datetime, fired: set[tuple[str, str]] = frozenset()
+    old: Calendar, new: Calendar, now: datetime, fired: Set[tuple[str, str]] = frozenset()
 ) -> list[tuple[Path, str]]:
     """Problems with replacing ``old`` by ``new`` at ``now``. ``fired`` are the edges the engine already fired:
     they count as past whatever the clock says, so a caller's clock cannot rewrite what has happened."""

@@ -146,6 +146,7 @@ class Engine:
             s.add(t)
             try:
                 s.flush()
+                assert t.id is not None  # the flush stored the row and gave it its id
                 for pos, call in enumerate(actions):
                     s.add(
                         ActionRun(
@@ -175,9 +176,9 @@ class Engine:
 
     def _runnable(self, now: datetime):
         return or_(
-            ActionRun.status == "pending",
-            and_(ActionRun.status == "failed", ActionRun.next_attempt_at <= now),
-            and_(ActionRun.status == "running", ActionRun.lease_until <= now),
+            col(ActionRun.status) == "pending",
+            and_(col(ActionRun.status) == "failed", col(ActionRun.next_attempt_at) <= now),
+            and_(col(ActionRun.status) == "running", col(ActionRun.lease_until) <= now),
         )
 
     def _run_due_actions(self, now: datetime, report: Report) -> None:
@@ -186,10 +187,11 @@ class Engine:
                 select(ActionRun, Transition)
                 .join(Transition, col(ActionRun.transition_id) == Transition.id)
                 .where(self._runnable(now))
-                .order_by(Transition.scheduled_at, Transition.id, ActionRun.position)
+                .order_by(col(Transition.scheduled_at), col(Transition.id), col(ActionRun.position))
             ).all()
         blocked: set[int] = set()
         for run, t in rows:
+            assert t.id is not None  # read from the database
             if t.id in blocked or not self._predecessors_done(run):
                 blocked.add(t.id)  # actions of one edge run in order: a failure holds the rest of that edge
                 continue
@@ -288,9 +290,9 @@ class Engine:
                 update(ActionRun)
                 .where(
                     col(ActionRun.id) == run.id,
-                    ActionRun.claimed_by == self.instance_id,
-                    ActionRun.status == "running",
-                    ActionRun.attempts == row.attempts,
+                    col(ActionRun.claimed_by) == self.instance_id,
+                    col(ActionRun.status) == "running",
+                    col(ActionRun.attempts) == row.attempts,
                 )
                 .values(**values)
             )
@@ -318,7 +320,7 @@ class Engine:
             runs = s.exec(
                 select(ActionRun)
                 .where(ActionRun.status != "succeeded")
-                .order_by(ActionRun.transition_id, ActionRun.position)
+                .order_by(col(ActionRun.transition_id), col(ActionRun.position))
             ).all()
         seen: set[int] = set()
         for run in runs:

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path as FsPath
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from workflow.calendar.loader import CalendarError, LoadedCalendar, parse_calendar
 from workflow.calendar.model import Calendar
@@ -91,7 +91,9 @@ class CalendarStore:
             if s.get(ProcessRecord, process_id) is None:
                 raise UnknownProcess(process_id)
             versions = s.exec(
-                select(CalendarVersion).where(CalendarVersion.process_id == process_id).order_by(CalendarVersion.number)
+                select(CalendarVersion)
+                .where(CalendarVersion.process_id == process_id)
+                .order_by(col(CalendarVersion.number))
             ).all()
         return [(v, self._parse(v)) for v in versions]
 

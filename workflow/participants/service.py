@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from pydantic import ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from workflow.calendar.model import Calendar, Demarcacion
 from workflow.captures.model import ClaveElector
@@ -112,6 +112,7 @@ class Participants:
             record = s.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
             if record is None or not record.active_at(now):
                 return None
+            assert record.id is not None  # read from the database
             role = Role(record.role)
             if role is Role.gestor:
                 gestor = s.get(Gestor, record.subject_id)
@@ -124,7 +125,7 @@ class Participants:
 
     def tokens(self) -> list[ApiToken]:
         with self.db.read_session() as s:
-            return list(s.exec(select(ApiToken).order_by(ApiToken.id)))
+            return list(s.exec(select(ApiToken).order_by(col(ApiToken.id))))
 
     # -- aspirantes and gestores --------------------------------------------------------------------------------
 
@@ -221,6 +222,7 @@ class Participants:
     def register_gestor(
         self, aspirante: Aspirante, data: NewGestor, now: datetime, ttl: timedelta | None = None
     ) -> tuple[Gestor, IssuedToken]:
+        assert aspirante.id is not None  # a registered aspirante, read from the database
         gestor = Gestor(
             process_id=aspirante.process_id,
             aspirante_id=aspirante.id,
