@@ -8,6 +8,7 @@ engine itself. Nothing else constructs a service.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -68,6 +69,14 @@ def open_database(settings: Settings) -> Database:
     return db
 
 
+def capture_key(settings: Settings) -> bytes | Callable[[], bytes]:
+    """A configured key is checked now, so a wrong one stops the start-up instead of failing every capture; the
+    key file is read (or created) when a capture first needs it, not by commands that never do."""
+    if settings.capture_key:
+        return load_or_create_key(Path(), settings.capture_key)
+    return lambda: load_or_create_key(settings.data_dir / "keys" / "captures.key")
+
+
 def build_registry(services: Services) -> ActionRegistry:
     """Every action this installation provides. Packages add theirs here as they are built."""
     registry = ActionRegistry()
@@ -92,9 +101,7 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
         captures=CaptureService(
             db,
             calendars,
-            SealedBlobStore(
-                data / "captures", lambda: load_or_create_key(data / "keys" / "captures.key", settings.capture_key)
-            ),
+            SealedBlobStore(data / "captures", capture_key(settings)),
         ),
         progress=ProgressService(db, calendars),
     )

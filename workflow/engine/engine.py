@@ -195,10 +195,11 @@ class Engine:
             if t.id in blocked or not self._predecessors_done(run):
                 blocked.add(t.id)  # actions of one edge run in order: a failure holds the rest of that edge
                 continue
-            if not self._claim(run, now):
+            attempt = self._claim(run, now)
+            if attempt is None:
                 blocked.add(t.id)
                 continue
-            result = self._execute(run, t, now)
+            result = self._execute(run, t, now, attempt)
             report.actions.append(result)
             if not result.ok:
                 blocked.add(t.id)
@@ -214,11 +215,12 @@ class Engine:
             ).first()
         return pending is None
 
-    def _claim(self, run: ActionRun, now: datetime) -> bool:
+    def _claim(self, run: ActionRun, now: datetime) -> int | None:
+        """Claim ``run`` as it was read; returns the attempt this claim is (None if another claimed it first)."""
         with self.db.write_session() as s:
             result = s.exec(
                 update(ActionRun)
-                .where(col(ActionRun.id) == run.id, self._runnable(now))
+                .where(col(ActionRun.id) == run.id, col(ActionRun.attempts) == run.attempts, self._runnable(now))
                 .values(
                     status="running",
                     claimed_by=self.instance_id,
@@ -228,9 +230,9 @@ class Engine:
                 )
             )
             s.commit()
-            return result.rowcount == 1
+            return run.attempts + 1 if result.rowcount == 1 else None
 
-    def _execute(self, run: ActionRun, t: Transition, now: datetime) -> ActionResult:
+    def _execute(self, run: ActionRun, t: Transition, now: datetime, attempt: int) -> ActionResult:
         active = self.store.active(t.process_id)
         cal = active.calendar
         fn = self.registry.get(run.action)
@@ -265,8 +267,6 @@ class Engine:
             log.warning("%s: la acción %s de «%s» falló: %s", t.process_id, run.action, t.phase_id, error)
             log.debug("".join(traceback.format_exception(exc)))
         with self.db.write_session() as s:
-            row = s.get(ActionRun, run.id)
-            assert row is not None
             if error is None:
                 values = {
                     "status": "succeeded",
@@ -277,22 +277,22 @@ class Engine:
                     "next_attempt_at": None,
                 }
             else:
-                delay = min(BACKOFF_BASE * 2 ** max(row.attempts - 1, 0), BACKOFF_MAX)
+                delay = min(BACKOFF_BASE * 2 ** max(attempt - 1, 0), BACKOFF_MAX)
                 values = {
                     "status": "failed",
                     "error": error,
                     "lease_until": None,
                     "next_attempt_at": now + delay * self.scale,
                 }
-            # Only while our claim holds: if the lease ran out and another engine took the action over, its record
-            # stands and ours is dropped.
+            # Only while this very claim holds: if the lease ran out and another engine (or another wake of this
+            # one) took the action over, that claim's record stands and this one is dropped.
             s.exec(
                 update(ActionRun)
                 .where(
                     col(ActionRun.id) == run.id,
                     col(ActionRun.claimed_by) == self.instance_id,
                     col(ActionRun.status) == "running",
-                    col(ActionRun.attempts) == row.attempts,
+                    col(ActionRun.attempts) == attempt,
                 )
                 .values(**values)
             )

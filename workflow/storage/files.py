@@ -104,7 +104,10 @@ def load_or_create_key(path: Path, configured: str | None = None) -> bytes:
     """The capture key: ``configured`` (base64 of 32 bytes, e.g. from CONVOCA_CAPTURE_KEY, for deployments on
     several machines), else the key file, created once with mode 0600 (several workers may race to create it)."""
     if configured:
-        key = base64.b64decode(configured)
+        try:
+            key = base64.b64decode(configured, validate=True)
+        except ValueError:
+            key = b""
         if len(key) != 32:
             raise ValueError("CONVOCA_CAPTURE_KEY debe ser la codificación base64 de 32 bytes")
         return key
