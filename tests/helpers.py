@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import httpx
+
 
 def utc(text: str) -> datetime:
     """An ISO instant with Z or an offset, as UTC."""
@@ -28,3 +30,11 @@ def wait_for(condition: Callable[[], object], timeout: float = 10.0, interval: f
         if time.monotonic() >= deadline:
             return False
         time.sleep(interval)
+
+
+def healthy(url: str) -> bool:
+    """Does the convoca server at ``url`` answer its health check?"""
+    try:
+        return httpx.get(url.rstrip("/") + "/health", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False

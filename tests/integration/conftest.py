@@ -9,7 +9,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -19,14 +18,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.helpers import free_port
 from workflow.storage.db import Database
 from workflow.storage.migrate import upgrade
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pg_bin() -> Path | None:
@@ -48,7 +42,7 @@ def postgres_server() -> Iterator[str]:
     if bindir is None:
         pytest.fail("PostgreSQL no está instalado: `make test` lo instala (paquete postgresql de Debian)")
     root = Path(tempfile.mkdtemp(prefix="convoca-pg-"))
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_port()
     prefix: list[str] = []
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
         shutil.chown(root, "postgres")
@@ -75,9 +69,7 @@ def postgres_server() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture
-def postgres_url(postgres_server: str) -> Iterator[str]:
-    """A fresh, empty database on the session's PostgreSQL server."""
+def _empty_postgres_database(postgres_server: str) -> Iterator[str]:
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -91,6 +83,12 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database on the session's PostgreSQL server."""
+    yield from _empty_postgres_database(postgres_server)
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'convoca.sqlite3'}"
 
@@ -98,6 +96,15 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def module_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One empty database, SQLite or PostgreSQL, shared by the tests of a module (e.g. with one server)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'convoca.sqlite3'}"
+    else:
+        yield from _empty_postgres_database(request.getfixturevalue("postgres_server"))
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from sqlmodel import select
 
 from convoca.cli import main
+from tests.helpers import utc
 from workflow.calendar.loader import CalendarError
 from workflow.engine.engine import Engine
 from workflow.engine.registry import ActionRegistry
@@ -22,10 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DURANGO = ROOT / "calendars" / "durango-2021-2022.yaml"
 TEXT = DURANGO.read_text()
 CAPTURE_END = "    end: 2022-02-10\n    late_upload_grace_hours: 24   # [no confirmada] en 2018"
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def amended(old: str, new: str, text: str = TEXT) -> str:

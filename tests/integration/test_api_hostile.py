@@ -12,14 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 from sqlmodel import func, select
 
 from tests.helpers import utc
 from workflow.captures.records import Capture
 from workflow.participants.records import Role
 
-from .api_server import ApiServer, image, start_server
+from .api_server import ApiServer, image, register, start_server
 
 DURANGO = "durango-2021-2022"
 IMAGES = {"anverso": image(seed=1), "reverso": image(seed=2), "foto": image(seed=3), "firma": image("png", seed=4)}
@@ -31,41 +30,19 @@ class Gestores:
     two: str
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    url = None
-    if request.param == "postgres":
-        base = request.getfixturevalue("postgres_server")
-        url = f"{base}/{create_database(base)}"
-    server = start_server(Path(tmp_path_factory.mktemp("hostile")), utc("2022-01-20T18:00:00Z"), database_url=url)
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> Iterator[ApiServer]:
+    server = start_server(
+        Path(tmp_path_factory.mktemp("hostile")), utc("2022-01-20T18:00:00Z"), database_url=module_database_url
+    )
     yield server
     server.stop()
-
-
-def create_database(server: str) -> str:
-    name = f"h_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return name
 
 
 @pytest.fixture(scope="module")
 def gestores(api: ApiServer) -> Gestores:
     admin = api.services.participants.issue_token(Role.admin, api.clock.now()).token
-    tokens = []
-    for name, clave in (("Ana", "GOMEJU85031210H300"), ("Eva", "PEREMA90120310M100")):
-        with api.client(admin) as c:
-            a = c.post(
-                f"/processes/{DURANGO}/aspirantes",
-                json={"name": name, "cargo": "gubernatura", "demarcacion": "10", "constancia_date": "2021-12-20"},
-            ).json()
-        with api.client(a["token"]) as c:
-            tokens.append(
-                c.post(f"/aspirantes/{a['id']}/gestores", json={"name": "G", "clave_elector": clave}).json()["token"]
-            )
-    return Gestores(*tokens)
+    return Gestores(*(register(api.url, admin, name=name).gestor for name in ("Ana", "Eva")))
 
 
 def data(**changes: object) -> dict:

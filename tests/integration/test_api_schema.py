@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
 
 from workflow.participants.records import Role
 
-from .api_server import ApiServer, start_server
+from .api_server import ApiServer, register, start_server
 
 
 @pytest.fixture(scope="module")
@@ -30,16 +30,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
 
 @pytest.fixture(scope="module")
 def tokens(served: ApiServer) -> dict[str, str]:
-    now = served.clock.now()
-    admin = served.services.participants.issue_token(Role.admin, now).token
-    with served.client(admin) as c:
-        a = c.post(
-            "/processes/durango-2021-2022/aspirantes",
-            json={"name": "Ana", "cargo": "gubernatura", "demarcacion": "10", "constancia_date": "2021-12-20"},
-        ).json()
-    with served.client(a["token"]) as c:
-        g = c.post(f"/aspirantes/{a['id']}/gestores", json={"name": "G", "clave_elector": "GOMEJU85031210H300"}).json()
-    return {"admin": admin, "aspirante": a["token"], "gestor": g["token"]}
+    admin = served.services.participants.issue_token(Role.admin, served.clock.now()).token
+    who = register(served.url, admin, name="Ana", gestor_name="G", clave="GOMEJU85031210H300")
+    return {"admin": admin, "aspirante": who.aspirante, "gestor": who.gestor}
 
 
 # The same examples on every run keep CI stable; CONVOCA_FUZZ=1 draws new ones (and 10× as many) to explore.

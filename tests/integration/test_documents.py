@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from convoca.cli import main
+from tests.helpers import utc
 from workflow.calendar.loader import LoadedCalendar, load_calendar
 from workflow.calendar.quotas import quotas
 from workflow.calendar.timeline import timeline
@@ -29,10 +30,6 @@ from workflow.storage.files import BlobStore
 ROOT = Path(__file__).resolve().parents[2]
 DURANGO = ROOT / "calendars" / "durango-2021-2022.yaml"
 CREATED = datetime(2021, 8, 25, 5, tzinfo=UTC)
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def text_of(pdf: bytes) -> str:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
-from tests.helpers import wait_for
+from tests.helpers import utc, wait_for
 from workflow.clock import AcceleratedClock, FixedClock
 from workflow.engine.engine import Engine
 from workflow.engine.registry import ActionContext, ActionRegistry
@@ -60,10 +61,6 @@ DURANGO_TRANSITIONS = [
     ("jornada-electoral", "start", "2022-06-05T05:00:00Z"),
     ("jornada-electoral", "end", "2022-06-06T05:00:00Z"),
 ]
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 class Recorder:
@@ -220,6 +217,172 @@ def test_unregistered_action_fails_visibly_in_spanish(db: Database) -> None:
     assert "la acción «generate_documents» no está registrada" in run.error
 
 
+# -- leases: an engine that dies, or is too slow, mid-action ------------------------------------------------------
+
+CONVOCATORIA = utc("2021-11-01T06:00:00Z")  # its start fires generate_documents, then publish
+LEASE = timedelta(minutes=10)
+
+
+class Died(BaseException):
+    """The engine's process dies mid-action (no ``except Exception`` of the engine catches it)."""
+
+
+def runs(db: Database) -> dict[str, ActionRun]:
+    """The convocatoria start's action runs, by action."""
+    with db.write_session() as s:
+        rows = s.exec(
+            select(ActionRun)
+            .join(Transition, ActionRun.transition_id == Transition.id)
+            .where(Transition.phase_id == "convocatoria", Transition.edge == "start")
+        )
+        return {r.action: r for r in rows}
+
+
+def test_an_action_whose_engine_died_is_retried_when_its_lease_expires(db: Database) -> None:
+    seed(db)
+
+    def dies(ctx: ActionContext) -> dict:
+        raise Died
+
+    dying = ActionRegistry()
+    dying.register("generate_documents", dies)
+    first = Engine(db, CalendarStore(db), dying, lease=LEASE, instance_id="motor-a")
+    with pytest.raises(Died):
+        first.reconcile(CONVOCATORIA)
+    claimed = runs(db)["generate_documents"]
+    assert (claimed.status, claimed.claimed_by, claimed.attempts) == ("running", "motor-a", 1)
+    assert claimed.lease_until == CONVOCATORIA + LEASE
+    recorder = Recorder()
+    second = Engine(db, CalendarStore(db), recorder.registry(), lease=LEASE, instance_id="motor-b")
+    assert second.next_wake(CONVOCATORIA + timedelta(minutes=1)) == CONVOCATORIA + LEASE  # it plans the retry
+    second.reconcile(CONVOCATORIA + LEASE - timedelta(seconds=1))  # the lease still holds: nobody else runs it
+    assert recorder.calls == [] and runs(db)["generate_documents"].claimed_by == "motor-a"
+    second.reconcile(CONVOCATORIA + LEASE)
+    assert recorder.calls == [("generate_documents", "convocatoria", "start"), ("publish", "convocatoria", "start")]
+    retried = runs(db)["generate_documents"]
+    assert (retried.status, retried.claimed_by, retried.attempts) == ("succeeded", "motor-b", 2)
+    assert retried.started_at == retried.finished_at == CONVOCATORIA + LEASE
+    assert (runs(db)["publish"].status, runs(db)["publish"].attempts) == ("succeeded", 1)
+
+
+@pytest.mark.parametrize("late_outcome", ["succeeds", "fails"])
+def test_a_late_outcome_is_dropped_once_another_engine_took_the_action_over(db: Database, late_outcome: str) -> None:
+    seed(db)
+    taken_over = CONVOCATORIA + LEASE
+    b_calls: list[str] = []
+
+    def b_generate(ctx: ActionContext) -> dict:
+        b_calls.append("generate_documents")
+        return {"by": "motor-b"}
+
+    b_registry = ActionRegistry()
+    b_registry.register("generate_documents", b_generate)
+    b_registry.register("publish", lambda ctx: b_calls.append("publish") or {"by": "motor-b"})
+    second = Engine(db, CalendarStore(db), b_registry, lease=LEASE, instance_id="motor-b")
+
+    def a_generate(ctx: ActionContext) -> dict:
+        # So slow that its lease runs out: meanwhile the other engine claims the action and finishes it.
+        second.reconcile(taken_over)
+        if late_outcome == "fails":
+            raise RuntimeError("llegó tarde y además falló")
+        return {"by": "motor-a"}
+
+    a_calls: list[str] = []
+    a_registry = ActionRegistry()
+    a_registry.register("generate_documents", a_generate)
+    a_registry.register("publish", lambda ctx: a_calls.append("publish") or {"by": "motor-a"})
+    first = Engine(db, CalendarStore(db), a_registry, lease=LEASE, instance_id="motor-a")
+    first.reconcile(CONVOCATORIA)
+    generated = runs(db)["generate_documents"]
+    # The other engine's record stands: its claim, its outcome, its finish; the late result changed nothing.
+    assert (generated.status, generated.claimed_by, generated.attempts) == ("succeeded", "motor-b", 2)
+    assert json.loads(generated.outcome) == {"by": "motor-b"} and generated.error is None
+    assert generated.finished_at == taken_over and generated.next_attempt_at is None
+    assert b_calls == ["generate_documents", "publish"] and a_calls == []  # publish ran once, by the other engine
+    published = runs(db)["publish"]
+    assert (published.status, published.claimed_by, published.attempts) == ("succeeded", "motor-b", 1)
+
+
+def test_a_late_outcome_of_an_earlier_claim_by_the_same_engine_is_dropped(db: Database) -> None:
+    seed(db)
+    running = [threading.Event(), threading.Event()]
+    release = [threading.Event(), threading.Event()]
+    attempts: list[int] = []
+
+    def generate(ctx: ActionContext) -> dict:
+        attempt = len(attempts)
+        attempts.append(attempt)
+        running[attempt].set()
+        release[attempt].wait(20)
+        return {"attempt": attempt + 1}
+
+    registry = ActionRegistry()
+    registry.register("generate_documents", generate)
+    registry.register("publish", lambda ctx: {})
+    engine = Engine(db, CalendarStore(db), registry, lease=LEASE, instance_id="motor")
+    # Two threads of one engine: the first claim is so slow that its lease runs out and the second takes over.
+    first = threading.Thread(target=engine.reconcile, args=(CONVOCATORIA,))
+    second = threading.Thread(target=engine.reconcile, args=(CONVOCATORIA + LEASE,))
+    try:
+        first.start()
+        assert running[0].wait(20)
+        second.start()
+        assert running[1].wait(20)
+        release[0].set()  # the first attempt ends while the second still runs
+        first.join(20)
+        row = runs(db)["generate_documents"]
+        assert (row.status, row.attempts) == ("running", 2), (row.status, row.outcome)
+        release[1].set()
+        second.join(20)
+        row = runs(db)["generate_documents"]
+        assert (row.status, json.loads(row.outcome), row.finished_at) == (
+            "succeeded",
+            {"attempt": 2},
+            CONVOCATORIA + LEASE,
+        )
+    finally:
+        for event in release:
+            event.set()
+        first.join(20)
+        second.join(20)
+
+
+def test_an_amendment_stored_by_another_process_is_noticed_by_the_poll(db: Database, database_url: str) -> None:
+    seed(db)
+    # Three seconds of real time before the amended close (2022-02-05 24:00 CST), at ×10,000; the old close
+    # (2022-02-10 24:00) is then more than 45 s away, and nothing else is due before it.
+    speed = 10_000
+    new_close = utc("2022-02-06T06:00:00Z")
+    clock = AcceleratedClock(new_close - timedelta(seconds=3 * speed), speed=speed)
+    recorder = Recorder()
+    engine = Engine(db, CalendarStore(db), recorder.registry(), rate=clock.rate, instance_id="este")
+    sched = EngineScheduler(engine, clock, poll_seconds=0.2)
+    sched.start()
+    other_db = Database(database_url)  # another process: its own connections, its own store, no link to `sched`
+    try:
+        assert sched.caught_up.wait(10)
+        assert sched.next_wake == utc("2022-02-11T06:00:00Z")
+        text = DURANGO.read_text()
+        gubernatura_end = "    end: 2022-02-10\n    late_upload_grace_hours: 24   # [no confirmada] en 2018"
+        assert text.count(gubernatura_end) == 1
+        shortened = text.replace(gubernatura_end, gubernatura_end.replace("2022-02-10", "2022-02-05"))
+        version = CalendarStore(other_db).apply(
+            shortened, file="d.yaml", author="secretaría", reason="IEPC/CG020/2022", now=clock.now()
+        )
+        assert version.number == 2
+        # The poll notices the new version and re-plans: the new close fires at its instant, not at the old one.
+        assert wait_for(lambda: sched.next_wake == new_close, timeout=5)
+        assert wait_for(lambda: ("captacion-gubernatura", "end") in {(t.phase_id, t.edge) for t in transitions(db)})
+    finally:
+        sched.shutdown()
+        other_db.dispose()
+    close = next(t for t in transitions(db) if (t.phase_id, t.edge) == ("captacion-gubernatura", "end"))
+    assert close.scheduled_at == new_close and close.calendar_version == 2 and close.fired_by == "este"
+    assert close.fired_at - close.scheduled_at < timedelta(seconds=clock.rate)  # within a real second of it
+    assert ("captacion-ayuntamientos", "end") not in {(t.phase_id, t.edge) for t in transitions(db)}  # not moved
+    assert ("close_capture", "captacion-gubernatura", "end") in recorder.calls
+
+
 # -- two engines racing ---------------------------------------------------------------------------------------
 
 
@@ -288,17 +451,21 @@ def test_scheduler_replans_when_a_fixed_clock_moves(db: Database) -> None:
 
 def test_shutdown_during_a_running_action_does_not_hang(db: Database) -> None:
     seed(db)
+    running = threading.Event()
+
+    def slow(ctx: ActionContext) -> dict:
+        running.set()
+        time.sleep(1.5)  # a slow action (rendering a document, say), still running when shutdown is asked
+        return {}
+
     registry = ActionRegistry()
-    registry.register("generate_documents", lambda ctx: time.sleep(1.5) or {})
+    registry.register("generate_documents", slow)
     registry.register("publish", lambda ctx: {})
     # The convocatoria starts half a second (real time) after the scheduler: its alarm runs as an APScheduler job.
     clock = AcceleratedClock(utc("2021-11-01T06:00:00Z") - timedelta(seconds=0.5), speed=1)
     sched = EngineScheduler(Engine(db, CalendarStore(db), registry), clock, poll_seconds=60)
     sched.start()
-    deadline = time.monotonic() + 20
-    while not transitions(db) and time.monotonic() < deadline:  # once the edge is recorded, its slow action runs
-        time.sleep(0.02)
-    time.sleep(0.2)
+    assert running.wait(20), "the convocatoria's action never started"
     stopper = threading.Thread(target=sched.shutdown)
     stopper.start()
     stopper.join(timeout=15)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from tests.helpers import utc
 from workflow.engine.engine import Engine
 from workflow.engine.registry import ActionRegistry
 from workflow.engine.store import CalendarStore
@@ -14,10 +15,6 @@ from workflow.records import Transition
 from workflow.storage.db import Database
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "calendars"
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def fired(db: Database) -> dict[tuple[str, str], datetime]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import re
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,14 +20,14 @@ from click.testing import CliRunner
 from convoca.cli import main
 from convoca.gestor.client import CaptureQueue, GestorClient, Stats
 from convoca.gestor.synthetic import CaptureGenerator
+from tests.helpers import free_port, healthy, utc, wait_for
 from workflow.captures.model import CaptureData
 
-from .api_server import free_port
+from .api_server import Registered, register
 
 CONVOCA = str(Path(sys.executable).parent / "convoca")
 SERVER_AT = "2022-01-20T12:00:00Z"  # inside Durango's Gubernatura window (2 Jan–10 Feb 2022)
 CAPTURED_AT = "2022-01-20T11:00:00Z"
-CLAVES = (f"GESTOR85031210H{n:03d}" for n in itertools.count())  # a gestor serves one aspirante: one clave each
 
 
 @dataclass
@@ -65,18 +63,11 @@ def start_server(data_dir: Path, port: int, *, wait: bool = True) -> Server:
 
 
 def wait_healthy(server: Server, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            log = server.log.read_text()
-            raise RuntimeError(f"convoca serve terminó con {server.process.returncode}:\n{log}")
-        try:
-            if httpx.get(server.url + "/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("convoca serve no respondió a tiempo")
+    if not wait_for(lambda: server.process.poll() is not None or healthy(server.url), timeout=timeout, interval=0.1):
+        raise RuntimeError("convoca serve no respondió a tiempo")
+    if server.process.poll() is not None:
+        log = server.log.read_text()
+        raise RuntimeError(f"convoca serve terminó con {server.process.returncode}:\n{log}")
 
 
 @pytest.fixture(scope="module")
@@ -94,36 +85,16 @@ def admin_token(server: Server) -> str:
     return result.stdout.strip()
 
 
-@dataclass
-class Gestor:
-    aspirante_id: int
-    aspirante_token: str
-    token: str
-
-
 @pytest.fixture
-def gestor(server: Server, admin_token: str) -> Gestor:
+def gestor(server: Server, admin_token: str) -> Registered:
     """A fresh aspirante with one gestor, so each test counts only its own captures."""
-    api = server.url + "/api/v1"
-    a = httpx.post(
-        f"{api}/processes/durango-2021-2022/aspirantes",
-        headers={"Authorization": f"Bearer {admin_token}"},
-        json={"name": "Ana Gubernatura", "cargo": "gubernatura", "demarcacion": "10", "constancia_date": "2021-12-20"},
-    )
-    assert a.status_code == 201, a.text
-    g = httpx.post(
-        f"{api}/aspirantes/{a.json()['id']}/gestores",
-        headers={"Authorization": f"Bearer {a.json()['token']}"},
-        json={"name": "Pedro Gestor", "clave_elector": next(CLAVES)},
-    )
-    assert g.status_code == 201, g.text
-    return Gestor(a.json()["id"], a.json()["token"], g.json()["token"])
+    return register(server.url, admin_token)
 
 
-def received(server: Server, gestor: Gestor) -> int:
+def received(server: Server, gestor: Registered) -> int:
     r = httpx.get(
         f"{server.url}/api/v1/aspirantes/{gestor.aspirante_id}/progress",
-        headers={"Authorization": f"Bearer {gestor.aspirante_token}"},
+        headers={"Authorization": f"Bearer {gestor.aspirante}"},
     )
     assert r.status_code == 200, r.text
     return r.json()["received"]
@@ -154,10 +125,10 @@ def test_synthetic_captures_are_valid_realistic_and_deterministic() -> None:
     assert CaptureGenerator(5).capture(7, at) == captures[7]  # same seed and number: same bytes
 
 
-def test_simulate_posts_captures_and_prints_receipts(server: Server, gestor: Gestor, tmp_path: Path) -> None:
+def test_simulate_posts_captures_and_prints_receipts(server: Server, gestor: Registered, tmp_path: Path) -> None:
     queue = tmp_path / "cola"
     code, out, err = gestor_cli(
-        "simulate", "--server", server.url, "--token", gestor.token, "--count", "20", "--concurrency", "4",
+        "simulate", "--server", server.url, "--token", gestor.gestor, "--count", "20", "--concurrency", "4",
         "--seed", "1", "--captured-at", CAPTURED_AT, "--queue", str(queue),
     )  # fmt: skip
     assert code == 0, err
@@ -170,7 +141,7 @@ def test_simulate_posts_captures_and_prints_receipts(server: Server, gestor: Ges
     assert received(server, gestor) == 20
 
 
-def test_offline_queue_then_flush(server: Server, gestor: Gestor, tmp_path: Path) -> None:
+def test_offline_queue_then_flush(server: Server, gestor: Registered, tmp_path: Path) -> None:
     queue = tmp_path / "cola"
     code, _, err = gestor_cli(
         "simulate", "--offline", "--count", "5", "--seed", "2", "--captured-at", CAPTURED_AT, "--queue", str(queue)
@@ -178,15 +149,15 @@ def test_offline_queue_then_flush(server: Server, gestor: Gestor, tmp_path: Path
     assert code == 0, err
     assert len(CaptureQueue(queue).pending()) == 5 and received(server, gestor) == 0
 
-    code, out, err = gestor_cli("flush", "--server", server.url, "--token", gestor.token, "--queue", str(queue))
+    code, out, err = gestor_cli("flush", "--server", server.url, "--token", gestor.gestor, "--queue", str(queue))
     assert code == 0, err
     assert [outcome for _, _, outcome in receipt_lines(out)] == ["nuevo"] * 5
     assert CaptureQueue(queue).pending() == []
     assert received(server, gestor) == 5
 
 
-def test_same_capture_id_twice_gets_the_same_receipt(server: Server, gestor: Gestor, tmp_path: Path) -> None:
-    args = ["--server", server.url, "--token", gestor.token, "--count", "1", "--seed", "3", "--captured-at"]
+def test_same_capture_id_twice_gets_the_same_receipt(server: Server, gestor: Registered, tmp_path: Path) -> None:
+    args = ["--server", server.url, "--token", gestor.gestor, "--count", "1", "--seed", "3", "--captured-at"]
     _, first, _ = gestor_cli("simulate", *args, CAPTURED_AT, "--queue", str(tmp_path / "a"))
     code, second, err = gestor_cli("simulate", *args, CAPTURED_AT, "--queue", str(tmp_path / "b"))
     assert code == 0, err
@@ -196,10 +167,10 @@ def test_same_capture_id_twice_gets_the_same_receipt(server: Server, gestor: Ges
     assert received(server, gestor) == 1
 
 
-def test_refusals_are_final_and_kept_with_the_reason(server: Server, gestor: Gestor, tmp_path: Path) -> None:
+def test_refusals_are_final_and_kept_with_the_reason(server: Server, gestor: Registered, tmp_path: Path) -> None:
     queue = tmp_path / "cola"
     code, out, err = gestor_cli(
-        "simulate", "--server", server.url, "--token", gestor.token, "--count", "2", "--seed", "4",
+        "simulate", "--server", server.url, "--token", gestor.gestor, "--count", "2", "--seed", "4",
         "--captured-at", "2021-12-01T12:00:00Z", "--queue", str(queue), "--json",
     )  # fmt: skip
     assert code == 0, err
@@ -241,12 +212,12 @@ class LosesEveryFirstResponse(httpx.HTTPTransport):
         return response
 
 
-def test_a_lost_answer_is_retried_with_the_same_capture_id(server: Server, gestor: Gestor, tmp_path: Path) -> None:
+def test_a_lost_answer_is_retried_with_the_same_capture_id(server: Server, gestor: Registered, tmp_path: Path) -> None:
     queue = CaptureQueue(tmp_path / "cola")
     client = GestorClient(
-        server.url, gestor.token, queue, concurrency=3, retry_for=10, transport=LosesEveryFirstResponse()
+        server.url, gestor.gestor, queue, concurrency=3, retry_for=10, transport=LosesEveryFirstResponse()
     )
-    at = datetime.fromisoformat(CAPTURED_AT.replace("Z", "+00:00"))
+    at = utc(CAPTURED_AT)
     stats = client.simulate(CaptureGenerator(8), 6, at)
     # Each capture was stored by its first attempt; the retry got the original receipt back (200).
     assert (stats.accepted_new, stats.replays, stats.retries, stats.pending) == (0, 6, 6, 0)
@@ -254,15 +225,38 @@ def test_a_lost_answer_is_retried_with_the_same_capture_id(server: Server, gesto
     assert received(server, gestor) == 6
 
 
+class CountsRefusals(httpx.HTTPTransport):
+    """The real network, counting the connections refused (no server listening yet)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = 0
+        self.lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return super().handle_request(request)
+        except httpx.ConnectError:
+            with self.lock:
+                self.refused += 1
+            raise
+
+
 @pytest.mark.slow
-def test_server_down_at_first_still_delivers_everything_once(server: Server, gestor: Gestor, tmp_path: Path) -> None:
+def test_server_down_at_first_still_delivers_everything_once(
+    server: Server, gestor: Registered, tmp_path: Path
+) -> None:
     port = free_port()
-    client = GestorClient(f"http://127.0.0.1:{port}", gestor.token, CaptureQueue(tmp_path / "cola"), concurrency=4)
+    network = CountsRefusals()
+    client = GestorClient(
+        f"http://127.0.0.1:{port}", gestor.gestor, CaptureQueue(tmp_path / "cola"), concurrency=4, transport=network
+    )
     done: list[Stats] = []
-    at = datetime.fromisoformat(CAPTURED_AT.replace("Z", "+00:00"))
+    at = utc(CAPTURED_AT)
     sender = threading.Thread(target=lambda: done.append(client.simulate(CaptureGenerator(6), 12, at)))
     sender.start()
-    time.sleep(2)
+    # The client has met the server down (as many refused connections as it has workers) before it comes up.
+    assert wait_for(lambda: network.refused >= 4, timeout=30)
     # A second server process on the same database comes up on the port the client is trying.
     late = start_server(server.data_dir, port)
     try:

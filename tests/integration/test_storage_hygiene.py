@@ -35,26 +35,20 @@ def test_orphan_images_are_swept_only_once_old_enough(tmp_path: Path) -> None:
 
 
 def test_images_of_committed_captures_are_kept(tmp_path: Path) -> None:
-    from tests.integration.api_server import image, start_server
+    from tests.integration.api_server import image, register, start_server
     from workflow.participants.records import Role
 
     api = start_server(tmp_path, utc("2022-01-20T18:00:00Z"))
     try:
         admin = api.services.participants.issue_token(Role.admin, api.clock.now()).token
-        with api.client(admin) as c:
-            a = c.post(
-                "/processes/durango-2021-2022/aspirantes",
-                json={"name": "Ana", "cargo": "gubernatura", "demarcacion": "10", "constancia_date": "2021-12-20"},
-            ).json()
-        with api.client(a["token"]) as c:
-            g = c.post(f"/aspirantes/{a['id']}/gestores", json={"name": "G", "clave_elector": "GOMEJU85031210H300"})
+        gestor = register(api.url, admin).gestor
         data = (
             '{"capture_id": "3f1c2a9e-8b7d-4c55-9a1e-2b6f0d4e7a11", "captured_at": "2022-01-20T11:00:00-06:00", '
             '"clave_elector": "LOPEMA80010110H123", "ocr": "0123456789012", "seccion": 123, "nombre": "ANA", '
             '"apellido_paterno": "RUIZ", "device_id": "t", "app_version": "1"}'
         )
         files = {p: (p, image(seed=i), "image/jpeg") for i, p in enumerate(("anverso", "reverso", "foto", "firma"))}
-        with api.client(g.json()["token"]) as c:
+        with api.client(gestor) as c:
             assert c.post("/captures", files={"data": (None, data), **files}).status_code == 201
         blobs = api.services.captures.blobs
         stored = [p for p in blobs.root.rglob("*") if p.is_file()]

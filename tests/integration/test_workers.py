@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +15,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from .api_server import free_port, image
+from tests.helpers import free_port, healthy, wait_for
+
+from .api_server import image, register
 
 CONVOCA = str(Path(sys.executable).parent / "convoca")
 AT = "2022-01-20T18:00:00Z"
@@ -43,16 +44,10 @@ def served(tmp_path: Path, database_url: str) -> Iterator[tuple[str, str, str]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, (tmp_path / "server.log").read_text()
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+        assert wait_for(lambda: server.poll() is not None or healthy(url), timeout=60, interval=0.2), (
+            "the server did not start"
+        )
+        assert server.poll() is None, (tmp_path / "server.log").read_text()
         yield url, admin, database_url
     finally:
         server.terminate()
@@ -65,17 +60,7 @@ def served(tmp_path: Path, database_url: str) -> Iterator[tuple[str, str, str]]:
 def test_two_workers_accept_captures_and_fire_each_action_once(served: tuple[str, str, str]) -> None:
     url, admin, database_url = served
     api = url + "/api/v1"
-    auth = {"Authorization": f"Bearer {admin}"}
-    a = httpx.post(
-        f"{api}/processes/durango-2021-2022/aspirantes",
-        headers=auth,
-        json={"name": "Ana", "cargo": "gubernatura", "demarcacion": "10", "constancia_date": "2021-12-20"},
-    ).json()
-    g = httpx.post(
-        f"{api}/aspirantes/{a['id']}/gestores",
-        headers={"Authorization": f"Bearer {a['token']}"},
-        json={"name": "G", "clave_elector": "GOMEJU85031210H300"},
-    ).json()
+    who = register(url, admin)
     images = {"anverso": image(seed=1), "reverso": image(seed=2), "foto": image(seed=3), "firma": image("png", seed=4)}
 
     def send(i: int) -> httpx.Response:
@@ -93,7 +78,7 @@ def test_two_workers_accept_captures_and_fire_each_action_once(served: tuple[str
         files = {part: (part, content, "application/octet-stream") for part, content in images.items()}
         return httpx.post(
             f"{api}/captures",
-            headers={"Authorization": f"Bearer {g['token']}"},
+            headers={"Authorization": f"Bearer {who.gestor}"},
             data={"data": json.dumps(data)},
             files=files,
             timeout=60,
@@ -103,18 +88,23 @@ def test_two_workers_accept_captures_and_fire_each_action_once(served: tuple[str
         responses = list(pool.map(send, range(40)))
     assert [r.status_code for r in responses] == [201] * 40, [r.text for r in responses if r.status_code != 201]
     assert len({r.json()["folio"] for r in responses}) == 40
-    progress = httpx.get(f"{api}/aspirantes/{a['id']}/progress", headers={"Authorization": f"Bearer {a['token']}"})
+    progress = httpx.get(
+        f"{api}/aspirantes/{who.aspirante_id}/progress", headers={"Authorization": f"Bearer {who.aspirante}"}
+    )
     assert progress.json()["received"] == 40
 
     # Both workers' engines reconciled at start-up: every edge due by AT fired once, every action ran once.
     engine = create_engine(database_url)
-    deadline = time.monotonic() + 60
     with engine.connect() as conn:
-        while conn.execute(text("SELECT count(*) FROM action_run WHERE status = 'pending'")).scalar() and (
-            time.monotonic() < deadline
-        ):
-            time.sleep(0.2)
-            conn.rollback()
+
+        def settled() -> bool:
+            """Every edge due by AT recorded, and every action of theirs finished."""
+            fired = conn.execute(text("SELECT count(*) FROM transition")).scalar()
+            unfinished = conn.execute(text("SELECT count(*) FROM action_run WHERE status != 'succeeded'")).scalar()
+            conn.rollback()  # the next look sees what the workers committed meanwhile
+            return fired >= 8 and unfinished == 0
+
+        wait_for(settled, timeout=60, interval=0.2)
         edges = conn.execute(text("SELECT phase_id, edge, count(*) FROM transition GROUP BY phase_id, edge")).all()
         runs = conn.execute(text("SELECT action, status, attempts FROM action_run")).all()
     engine.dispose()

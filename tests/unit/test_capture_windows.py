@@ -1,14 +1,11 @@
 """Capture windows by cargo, by municipal group and from each aspirante's constancia; the acceptance rule."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
+from tests.helpers import utc
 from workflow.calendar.model import Calendar
 from workflow.captures.windows import decide, window_for
 from workflow.errors import ErrorKind
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def test_windows_by_cargo(durango: Calendar) -> None:
