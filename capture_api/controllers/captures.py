@@ -98,8 +98,8 @@ class CaptureController(Controller):
         "original (200); con otro contenido, 409. El acuse (201) se envía cuando todo está guardado.",
         guards=[requires(Role.gestor)],
         security=SECURITY,
-        opt={"body": "multipart"},
-        operation_class=CaptureOperation,  # errors.unreadable_body explains a body that cannot be read as such
+        opt={"body": "multipart"},  # errors.unreadable_body explains a body that cannot be read as such
+        operation_class=CaptureOperation,
         dependencies={"principal": Provide(current_principal, sync_to_thread=False)},
         responses={
             200: ResponseSpec(data_container=Receipt, description="El mismo acuse de antes (reenvío)"),

@@ -14,7 +14,6 @@ from workflow.documents.records import DocumentVersion
 from ..errors import documented, not_found
 from ..schemas import DocumentOut, ProcessId, RowId
 from ..services import Services
-from .processes import active_or_404
 
 
 def out(v: DocumentVersion) -> DocumentOut:
@@ -64,7 +63,7 @@ class DocumentController(Controller):
         sync_to_thread=True,
     )
     def list_documents(self, services: NamedDependency[Services], process_id: ProcessId) -> list[DocumentOut]:
-        active_or_404(services, process_id)
+        services.calendars.active(process_id)  # 404 for a process that does not exist
         return [out(v) for v in services.documents.versions(process_id, published=True)]
 
     @route(
@@ -85,7 +84,7 @@ class DocumentController(Controller):
             int | None, QueryParameter(ge=1, le=2**31, description="Número de versión; por omisión, la última.")
         ] = None,
     ) -> Response:
-        active_or_404(services, process_id)
+        services.calendars.active(process_id)  # 404 for a process that does not exist
         if kind not in DOCUMENT_KINDS:
             raise not_found(f"no hay documento «{kind}»; documentos: {', '.join(DOCUMENT_KINDS)}")
         versions = [v for v in services.documents.versions(process_id, published=True) if v.kind == kind]

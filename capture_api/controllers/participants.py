@@ -16,7 +16,6 @@ from ..auth import SECURITY, requires
 from ..errors import documented, not_found
 from ..schemas import AspiranteCreated, GestorCreated, ProcessId, RowId
 from ..services import Services
-from .processes import active_or_404
 
 TOKEN_TTL = timedelta(days=365)
 
@@ -42,7 +41,6 @@ class ParticipantController(Controller):
     def create_aspirante(
         self, services: NamedDependency[Services], process_id: ProcessId, data: JSONBody[NewAspirante]
     ) -> AspiranteCreated:
-        active_or_404(services, process_id)
         a, token = services.participants.create_aspirante(process_id, data, services.clock.now(), ttl=TOKEN_TTL)
         return AspiranteCreated(
             id=a.id,

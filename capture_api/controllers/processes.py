@@ -23,10 +23,6 @@ from ..schemas import CalendarApplied, OpenWindow, PhaseOut, ProcessDetail, Proc
 from ..services import Services
 
 
-def active_or_404(services: Services, process_id: str) -> ActiveCalendar:
-    return services.calendars.active(process_id)  # UnknownProcess is a not-found domain error
-
-
 def summary(active: ActiveCalendar) -> ProcessSummary:
     cal = active.calendar
     return ProcessSummary(
@@ -53,7 +49,7 @@ class ProcessController(Controller):
         sync_to_thread=True,
     )
     def process_detail(self, services: NamedDependency[Services], process_id: ProcessId) -> ProcessDetail:
-        active = active_or_404(services, process_id)
+        active = services.calendars.active(process_id)
         cal, tz, now = active.calendar, active.calendar.tz, services.clock.now()
         phases, windows = [], []
         for r in timeline(cal):
@@ -104,7 +100,7 @@ class ProcessController(Controller):
         sync_to_thread=True,
     )
     def calendar_ics(self, services: NamedDependency[Services], process_id: ProcessId) -> Response[bytes]:
-        active = active_or_404(services, process_id)
+        active = services.calendars.active(process_id)
         body = to_ics(active.calendar, active.version.created_at)
         return Response(
             body,
@@ -120,7 +116,7 @@ class ProcessController(Controller):
         sync_to_thread=True,
     )
     def calendar_yaml(self, services: NamedDependency[Services], process_id: ProcessId) -> Response[bytes]:
-        active = active_or_404(services, process_id)
+        active = services.calendars.active(process_id)
         return Response(
             active.loaded.text.encode(),
             media_type="application/yaml; charset=utf-8",
@@ -156,7 +152,7 @@ class ProcessController(Controller):
                 "indique el motivo del cambio en el encabezado X-Reason (p. ej. el acuerdo que lo aprueba)",
                 details=[Detail("encabezado obligatorio", "X-Reason")],
             )
-        active_or_404(services, process_id)
+        services.calendars.active(process_id)  # 404 for a process that does not exist
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
