@@ -29,7 +29,7 @@ from workflow.engine.registry import ActionRegistry
 from workflow.engine.store import CalendarStore
 from workflow.participants.service import Participants
 from workflow.storage.db import Database
-from workflow.storage.files import BlobStore, SealedBlobStore, load_or_create_key
+from workflow.storage.files import BlobStore, SealedBlobStore, configured_key, load_or_create_key
 from workflow.storage.migrate import upgrade
 
 
@@ -73,7 +73,7 @@ def capture_key(settings: Settings) -> bytes | Callable[[], bytes]:
     """A configured key is checked now, so a wrong one stops the start-up instead of failing every capture; the
     key file is read (or created) when a capture first needs it, not by commands that never do."""
     if settings.capture_key:
-        return load_or_create_key(Path(), settings.capture_key)
+        return configured_key(settings.capture_key)
     return lambda: load_or_create_key(settings.data_dir / "keys" / "captures.key")
 
 
@@ -87,6 +87,7 @@ def build_registry(services: Services) -> ActionRegistry:
 
 def build(clock: Clock, settings: Settings | None = None) -> Runtime:
     settings = settings or get_settings()
+    key = capture_key(settings)  # a wrong configured key stops here, before anything is opened
     db = open_database(settings)
     calendars = CalendarStore(db, recorder=SystemClock())
     participants = Participants(db, calendars)
@@ -101,7 +102,7 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
         captures=CaptureService(
             db,
             calendars,
-            SealedBlobStore(data / "captures", capture_key(settings)),
+            SealedBlobStore(data / "captures", key),
         ),
         progress=ProgressService(db, calendars),
     )

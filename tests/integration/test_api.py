@@ -33,7 +33,7 @@ from tests.helpers import free_port, healthy, utc, wait_for
 from workflow.captures.records import Capture
 from workflow.clock import FixedClock
 from workflow.participants.records import ApiToken, Aspirante, Gestor, Role
-from workflow.storage.files import SealedBlobStore, load_or_create_key
+from workflow.storage.files import SealedBlobStore, configured_key
 
 from .api_server import DURANGO, ROOT, ApiServer, Registered, image, new_clave, register, start_server
 
@@ -710,7 +710,7 @@ def test_a_configured_capture_key_encrypts_the_images_and_no_key_file_is_made(tm
 def test_a_capture_key_of_another_length_is_refused_in_spanish(tmp_path: Path, length: int) -> None:
     value = base64.b64encode(secrets.token_bytes(length)).decode()
     with pytest.raises(ValueError, match=f"^{BAD_KEY}$"):
-        load_or_create_key(tmp_path / "keys" / "captures.key", value)
+        configured_key(value)
     # The same through the settings: the server's start-up stops there, before any capture could fail on it.
     with pytest.raises(ValueError, match=f"^{BAD_KEY}$"):
         build(FixedClock(utc(AT)), Settings(data_dir=tmp_path, capture_key=value))
@@ -720,7 +720,7 @@ def test_a_capture_key_of_another_length_is_refused_in_spanish(tmp_path: Path, l
 @pytest.mark.parametrize("value", ["no es base64", "abc", base64.b64encode(secrets.token_bytes(32)).decode() + "!"])
 def test_a_capture_key_that_is_not_base64_is_refused_in_spanish(tmp_path: Path, value: str) -> None:
     with pytest.raises(ValueError, match=f"^{BAD_KEY}$"):
-        load_or_create_key(tmp_path / "keys" / "captures.key", value)
+        configured_key(value)
 
 
 def test_a_server_given_an_invalid_capture_key_refuses_to_start(tmp_path: Path) -> None:

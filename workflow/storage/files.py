@@ -100,17 +100,24 @@ class SealedBlobStore(BlobStore):
         return self._keys[0].decrypt(sealed[:12], sealed[12:], target.name.encode())
 
 
-def load_or_create_key(path: Path, configured: str | None = None) -> bytes:
-    """The capture key: ``configured`` (base64 of 32 bytes, e.g. from CONVOCA_CAPTURE_KEY, for deployments on
-    several machines), else the key file, created once with mode 0600 (several workers may race to create it)."""
-    if configured:
-        try:
-            key = base64.b64decode(configured, validate=True)
-        except ValueError:
-            key = b""
-        if len(key) != 32:
-            raise ValueError("CONVOCA_CAPTURE_KEY debe ser la codificación base64 de 32 bytes")
-        return key
+def decode_key(text: str, problem: str) -> bytes:
+    """A capture key written as base64 of 32 bytes; anything else raises ``ValueError(problem)`` (Spanish)."""
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise ValueError(problem)
+    return key
+
+
+def configured_key(text: str) -> bytes:
+    """The key given as CONVOCA_CAPTURE_KEY, for deployments on several machines that share the storage."""
+    return decode_key(text, "CONVOCA_CAPTURE_KEY debe ser la codificación base64 de 32 bytes")
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """The key file, created once with mode 0600 (several workers may race to create it)."""
     if not path.exists():
         # Write a complete key file aside, then link it into place: of several workers racing, one link wins and
         # no one ever reads a half-written key.
@@ -126,7 +133,4 @@ def load_or_create_key(path: Path, configured: str | None = None) -> bytes:
                 os.link(tmp, path)
         finally:
             os.unlink(tmp)
-    key = base64.b64decode(path.read_text())
-    if len(key) != 32:
-        raise ValueError(f"la llave de capturas {path} no es válida (32 bytes en base64)")
-    return key
+    return decode_key(path.read_text(), f"la llave de capturas {path} no es válida (32 bytes en base64)")
