@@ -10,12 +10,11 @@ import click
 from convoca.runtime import build, settings_for
 from workflow.calendar.loader import CalendarError, load_calendar
 from workflow.calendar.localtime import format_local
-from workflow.clock import Clock
+from workflow.clock import SystemClock
 from workflow.documents.context import DOCUMENT_KINDS
 from workflow.documents.render import DocumentRenderer
 from workflow.engine.store import UnknownProcess
 
-from .clock_options import clock_options
 from .common import database_option
 
 
@@ -59,10 +58,9 @@ def render(file: Path, kind: str, output: Path) -> None:
 @documents.command(name="list")
 @click.argument("process_id")
 @database_option
-@clock_options
-def list_cmd(process_id: str, database_url: str | None, clock: Clock) -> None:
+def list_cmd(process_id: str, database_url: str | None) -> None:
     """Lista las versiones guardadas de los documentos de un proceso, con su huella SHA-256."""
-    service = build(clock, settings_for(database_url)).services.documents
+    service = build(SystemClock(), settings_for(database_url)).services.documents  # listing reads no clock
     try:
         tz = service.calendars.active(process_id).calendar.tz
     except UnknownProcess as exc:

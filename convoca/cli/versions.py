@@ -10,7 +10,7 @@ import click
 from convoca.runtime import build, settings_for
 from workflow.calendar.loader import CalendarError
 from workflow.calendar.localtime import format_local
-from workflow.clock import Clock
+from workflow.clock import Clock, SystemClock
 from workflow.engine.amendments import date_changes
 from workflow.engine.store import UnknownProcess
 
@@ -50,10 +50,9 @@ def apply(file: Path, reason: str, author: str | None, database_url: str | None,
 @click.command()
 @click.argument("process_id")
 @database_option
-@clock_options
-def history(process_id: str, database_url: str | None, clock: Clock) -> None:
+def history(process_id: str, database_url: str | None) -> None:
     """Lista las versiones del calendario de un proceso, con las fechas que cambió cada una."""
-    store = build(clock, settings_for(database_url)).services.calendars
+    store = build(SystemClock(), settings_for(database_url)).services.calendars  # history reads no clock
     try:
         versions = store.history(process_id)
     except UnknownProcess as exc:
