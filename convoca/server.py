@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections.abc import Callable
 
 from litestar import Litestar
 
 from capture_api.app import create_app
+from capture_api.services import Services
 from convoca.runtime import build
 from convoca.settings import Settings
 from workflow.captures.sweep import sweep_orphans
@@ -22,10 +25,7 @@ def build_app(clock: Clock, settings: Settings | None = None, *, run_engine: boo
     services = runtime.services
     for version in services.calendars.seed(runtime.settings.calendars_dir, clock.now()):
         log.info("calendario cargado: %s (versión %s)", version.process_id, version.number)
-    orphans = sweep_orphans(services.db, services.captures.blobs, SystemClock().now())
-    if orphans:
-        log.warning("%d imágenes sin captura (de una interrupción anterior) eliminadas", len(orphans))
-    startup, shutdown = [], [runtime.close]
+    startup, shutdown = [sweep_in_background(services)], [runtime.close]
     scheduler = None
     if run_engine:
         # Every worker runs an engine: transitions and actions still happen once (see workflow/engine/engine.py).
@@ -36,6 +36,21 @@ def build_app(clock: Clock, settings: Settings | None = None, *, run_engine: boo
     app = create_app(services, on_startup=startup, on_shutdown=shutdown)
     app.state.scheduler = scheduler
     return app
+
+
+def sweep_in_background(services: Services) -> Callable[[], None]:
+    """The start-up sweep of orphaned capture images walks the whole store: it runs beside the server, not before."""
+
+    def sweep() -> None:
+        try:
+            orphans = sweep_orphans(services.db, services.captures.blobs, SystemClock().now())
+        except Exception:  # a failed sweep leaves files to the next start-up; it must not stop the server
+            log.exception("no se pudieron revisar las imágenes sin captura")
+            return
+        if orphans:
+            log.warning("%d imágenes sin captura (de una interrupción anterior) eliminadas", len(orphans))
+
+    return lambda: threading.Thread(target=sweep, name="convoca-sweep", daemon=True).start()
 
 
 def app_from_env() -> Litestar:

@@ -70,3 +70,19 @@ def test_the_data_folder_and_database_are_private(tmp_path: Path) -> None:
     assert app is not None
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     assert stat.S_IMODE((data / "convoca.sqlite3").stat().st_mode) == 0o600
+
+
+def test_the_server_sweeps_at_start_up_beside_serving(tmp_path: Path) -> None:
+    from tests.helpers import wait_for
+    from tests.integration.api_server import start_server
+
+    runtime = build(FixedClock(utc("2022-01-20T12:00:00Z")), Settings(data_dir=tmp_path))
+    _, orphan = runtime.services.captures.blobs.put(b"\x89PNG de una captura interrumpida", ".png")
+    old = (SystemClock().now() - timedelta(hours=1)).timestamp()
+    os.utime(orphan, (old, old))
+    runtime.close()
+    api = start_server(tmp_path, utc("2022-01-20T18:00:00Z"))
+    try:
+        assert wait_for(lambda: not orphan.exists(), timeout=10)
+    finally:
+        api.stop()

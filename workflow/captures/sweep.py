@@ -20,10 +20,12 @@ from .records import Capture
 
 
 def referenced(db: Database, blobs: BlobStore) -> set[Path]:
+    """The files of every committed capture's images."""
     columns = [getattr(Capture, f"{p}_{what}") for p in IMAGE_PARTS for what in ("sha256", "type")]
     with db.read_session() as s:
         rows = s.exec(select(*columns)).all()
-    return {blobs.path(row[2 * i], "." + row[2 * i + 1]) for row in rows for i in range(len(IMAGE_PARTS))}
+    # Each row is (anverso_sha256, anverso_type, reverso_sha256, …): pair each hash with its type.
+    return {blobs.path(sha, "." + kind) for row in rows for sha, kind in zip(row[::2], row[1::2], strict=True)}
 
 
 def sweep_orphans(
