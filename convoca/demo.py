@@ -65,7 +65,8 @@ def run_demo(data_dir: Path, port: int, speed: float, keep_serving: bool) -> Non
         if not thread.is_alive():
             raise click.ClickException(f"el servidor no pudo iniciar en el puerto {port}")
         time.sleep(0.05)
-    app.state.scheduler.caught_up.wait(120)
+    if not app.state.scheduler.caught_up.wait(120):
+        raise click.ClickException("el motor no terminó de ponerse al día con el calendario en dos minutos")
     port = server.servers[0].sockets[0].getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     api = httpx.Client(base_url=url + "/api/v1", timeout=60)

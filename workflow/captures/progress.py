@@ -54,6 +54,7 @@ class ProgressService:
         self.calendars = calendars
 
     def of(self, aspirante: Aspirante, now: datetime) -> Progress:
+        assert aspirante.id is not None  # a registered aspirante, read from the database
         cal = self.calendars.active(aspirante.process_id).calendar
         with self.db.read_session() as s:
             rows = list(s.exec(select(Capture.seccion, Capture.late).where(Capture.aspirante_id == aspirante.id)))
@@ -66,7 +67,7 @@ class ProgressService:
         window = window_for(cal, aspirante.cargo_id, aspirante.demarcacion_id, aspirante.constancia_date)
         by_seccion = Counter(seccion for seccion, _ in rows)
         return Progress(
-            aspirante_id=aspirante.id or 0,
+            aspirante_id=aspirante.id,
             cargo=aspirante.cargo_id,
             demarcacion=aspirante.demarcacion_id,
             required=required,
