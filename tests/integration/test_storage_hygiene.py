@@ -62,12 +62,11 @@ def test_images_of_committed_captures_are_kept(tmp_path: Path) -> None:
 
 def test_the_data_folder_and_database_are_private(tmp_path: Path) -> None:
     data = tmp_path / "var"
-    app = build_app(
+    build_app(
         FixedClock(utc("2022-01-20T12:00:00Z")),
         Settings(data_dir=data, calendars_dir=ROOT / "calendars"),
         run_engine=False,
     )
-    assert app is not None
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     assert stat.S_IMODE((data / "convoca.sqlite3").stat().st_mode) == 0o600
 
