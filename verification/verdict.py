@@ -151,7 +151,7 @@ def verdicts(
                 scope = {"estado": "true", "municipio": "municipio = $dem", "distrito": "true"}[cargo.demarcacion]
                 minimums = _seccion_minimums(con, roll, cargo, a["demarcacion_id"], scope)
                 valid_by = {s: n for asp, s, n in by_sec if asp == aid}
-                units = [(s, f"Sección {s}", m) for s, m in minimums.items()]
+                units: list[tuple[str, str, int | None]] = [(s, f"Sección {s}", m) for s, m in minimums.items()]
             else:
                 valid_by = {k: v["valid"] for k, v in mun.items()}
                 units = [(u.unit.id, u.unit.name, u.minimum) for u in quota.dispersion.per_unit]
