@@ -20,9 +20,11 @@ from workflow.errors import DomainError, ErrorKind
 from workflow.participants.records import Aspirante, Gestor
 from workflow.storage.db import Database
 from workflow.storage.files import BlobStore
+from workflow.storage.keys import Keyring
 
 from .images import check_image
 from .model import IMAGE_PARTS, CaptureData, CaptureMode, Receipt
+from .personal import PersonalData, seal_personal, unseal_personal
 from .records import Capture
 from .windows import decide, window_for
 
@@ -42,10 +44,15 @@ def _receipt(c: Capture) -> Receipt:
 
 
 class CaptureService:
-    def __init__(self, db: Database, calendars: CalendarStore, blobs: BlobStore) -> None:
+    def __init__(self, db: Database, calendars: CalendarStore, blobs: BlobStore, keyring: Keyring) -> None:
         self.db = db
         self.calendars = calendars
         self.blobs = blobs
+        self.keyring = keyring
+
+    def personal(self, capture: Capture) -> PersonalData:
+        """The supporter's personal data, unsealed: for the roles that must read them, never a public route."""
+        return unseal_personal(self.keyring, capture.capture_id, capture.personal)
 
     def submit(
         self, gestor: Gestor, data: CaptureData, images: dict[str, bytes], received_at: datetime
@@ -98,14 +105,13 @@ class CaptureService:
             received_at=received_at,
             late=decision.late,
             content_sha256=digest,
-            clave_elector=data.clave_elector,
-            ocr=data.ocr,
-            cic=data.cic,
-            numero_emision=data.numero_emision,
+            clave_lookup=self.keyring.lookup(data.clave_elector),
+            ocr_lookup=self.keyring.lookup(data.ocr),
+            cic_lookup=self.keyring.lookup(data.cic) if data.cic is not None else None,
+            personal=seal_personal(
+                self.keyring, str(data.capture_id), PersonalData.model_validate(data, from_attributes=True)
+            ),
             seccion=data.seccion,
-            nombre=data.nombre,
-            apellido_paterno=data.apellido_paterno,
-            apellido_materno=data.apellido_materno,
             device_id=data.device_id,
             app_version=data.app_version,
             capture_mode=data.capture_mode.value,
