@@ -30,7 +30,9 @@ from .windows import decide, window_for
 
 
 def content_hash(data: CaptureData, image_hashes: dict[str, str]) -> str:
-    """SHA-256 of the capture as stored: its data (canonical JSON, instants in UTC) and its images' hashes."""
+    """SHA-256 of the capture as stored: its validated data (canonical JSON, instants in UTC) and its images'
+    hashes. This is the receipt's hash: the recipe is public (README, the receipt's OpenAPI description) and the
+    reference client recomputes it independently (``convoca/gestor/receipt.py``). Changing it breaks every app."""
     payload = data.model_dump(mode="json")
     payload["captured_at"] = data.captured_at.astimezone(UTC).isoformat()
     payload["images"] = image_hashes
