@@ -7,7 +7,10 @@ engine itself. Nothing else constructs a service.
 
 from __future__ import annotations
 
+import itertools
 import os
+import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -91,6 +94,27 @@ def migration_keyring(settings: Settings) -> Keyring | None:
     return None
 
 
+def crash_for_tests() -> Callable[[str], None]:
+    """Test-only: ``CONVOCA_TEST_CRASH_AT=POINT:N`` makes this process SIGKILL itself the N-th time a capture reaches
+    ``POINT`` (``images_written`` or ``committed``; see ``CaptureService.checkpoint``), so the crash tests hit the
+    two instants that matter every time instead of by luck. Unset (always, outside those tests), it does nothing.
+    Deliberately undocumented for users."""
+    spec = os.environ.get("CONVOCA_TEST_CRASH_AT")
+    if not spec:
+        return lambda point: None
+    target, _, count = spec.partition(":")
+    remaining = itertools.count(int(count or 1), -1)
+    lock = threading.Lock()
+
+    def checkpoint(point: str) -> None:
+        if point == target:
+            with lock:
+                if next(remaining) == 1:
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+    return checkpoint
+
+
 def build_registry(services: Services) -> ActionRegistry:
     """Every action this installation provides. Packages add theirs here as they are built."""
     registry = ActionRegistry()
@@ -119,6 +143,7 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
             calendars,
             SealedBlobStore(data / "captures", key),
             keyring,
+            crash_for_tests(),
         ),
         progress=ProgressService(db, calendars),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,11 +47,21 @@ def _receipt(c: Capture) -> Receipt:
 
 
 class CaptureService:
-    def __init__(self, db: Database, calendars: CalendarStore, blobs: BlobStore, keyring: Keyring) -> None:
+    def __init__(
+        self,
+        db: Database,
+        calendars: CalendarStore,
+        blobs: BlobStore,
+        keyring: Keyring,
+        checkpoint: Callable[[str], None] = lambda point: None,
+    ) -> None:
         self.db = db
         self.calendars = calendars
         self.blobs = blobs
         self.keyring = keyring
+        # Called at the two instants a crash is hardest on ("images_written": files synced, row not committed;
+        # "committed": row committed, receipt not sent), so that tests can kill the server exactly there.
+        self.checkpoint = checkpoint
 
     def personal(self, capture: Capture) -> PersonalData:
         """The supporter's personal data, unsealed: for the roles that must read them, never a public route."""
@@ -95,6 +106,7 @@ class CaptureService:
 
         for part in IMAGE_PARTS:  # on disk and synced before the row that points at them
             self.blobs.put(images[part], "." + image_types[part])
+        self.checkpoint("images_written")
         image_columns: dict[str, Any] = {f"{p}_sha256": image_hashes[p] for p in IMAGE_PARTS}
         image_columns |= {f"{p}_type": image_types[p] for p in IMAGE_PARTS}
         capture = Capture(
@@ -132,6 +144,7 @@ class CaptureService:
                 if raced is None:
                     raise
                 return self._same_or_conflict(raced, gestor, digest), False
+        self.checkpoint("committed")
         return _receipt(capture), True
 
     def _by_capture_id(self, capture_id: str) -> Capture | None:
