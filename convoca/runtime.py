@@ -7,7 +7,10 @@ engine itself. Nothing else constructs a service.
 
 from __future__ import annotations
 
+import itertools
 import os
+import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +33,7 @@ from workflow.engine.store import CalendarStore
 from workflow.participants.service import Participants
 from workflow.storage.db import Database
 from workflow.storage.files import BlobStore, SealedBlobStore, configured_key, load_or_create_key
+from workflow.storage.keys import Keyring
 from workflow.storage.migrate import upgrade
 
 
@@ -65,8 +69,12 @@ def private_data_dir(settings: Settings) -> None:
 def open_database(settings: Settings) -> Database:
     private_data_dir(settings)
     db = Database(settings.resolved_database_url)
-    upgrade(db)
+    upgrade(db, keyring=migration_keyring(settings))
     return db
+
+
+def key_file(settings: Settings) -> Path:
+    return settings.data_dir / "keys" / "captures.key"
 
 
 def capture_key(settings: Settings) -> bytes | Callable[[], bytes]:
@@ -74,7 +82,37 @@ def capture_key(settings: Settings) -> bytes | Callable[[], bytes]:
     key file is read (or created) when a capture first needs it, not by commands that never do."""
     if settings.capture_key:
         return configured_key(settings.capture_key)
-    return lambda: load_or_create_key(settings.data_dir / "keys" / "captures.key")
+    return lambda: load_or_create_key(key_file(settings))
+
+
+def migration_keyring(settings: Settings) -> Keyring | None:
+    """The key a migration may seal stored personal data with: only one that already exists. A new key made here
+    would seal them under a key the captures' images do not share (e.g. `db upgrade --database` run from another
+    data folder), so without one a migration that needs it refuses instead."""
+    if settings.capture_key or key_file(settings).is_file():
+        return Keyring(capture_key(settings))
+    return None
+
+
+def crash_for_tests() -> Callable[[str], None]:
+    """Test-only: ``CONVOCA_TEST_CRASH_AT=POINT:N`` makes this process SIGKILL itself the N-th time a capture reaches
+    ``POINT`` (``images_written`` or ``committed``; see ``CaptureService.checkpoint``), so the crash tests hit the
+    two instants that matter every time instead of by luck. Unset (always, outside those tests), it does nothing.
+    Deliberately undocumented for users."""
+    spec = os.environ.get("CONVOCA_TEST_CRASH_AT")
+    if not spec:
+        return lambda point: None
+    target, _, count = spec.partition(":")
+    remaining = itertools.count(int(count or 1), -1)
+    lock = threading.Lock()
+
+    def checkpoint(point: str) -> None:
+        if point == target:
+            with lock:
+                if next(remaining) == 1:
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+    return checkpoint
 
 
 def build_registry(services: Services) -> ActionRegistry:
@@ -88,9 +126,10 @@ def build_registry(services: Services) -> ActionRegistry:
 def build(clock: Clock, settings: Settings | None = None) -> Runtime:
     settings = settings or get_settings()
     key = capture_key(settings)  # a wrong configured key stops here, before anything is opened
+    keyring = Keyring(key)
     db = open_database(settings)
     calendars = CalendarStore(db, recorder=SystemClock())
-    participants = Participants(db, calendars)
+    participants = Participants(db, calendars, keyring)
     calendars.amendment_checks.append(participants.amendment_problems)
     data = settings.data_dir
     services = Services(
@@ -103,6 +142,8 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
             db,
             calendars,
             SealedBlobStore(data / "captures", key),
+            keyring,
+            crash_for_tests(),
         ),
         progress=ProgressService(db, calendars),
     )

@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 from litestar import Litestar
 
@@ -25,7 +26,8 @@ def build_app(clock: Clock, settings: Settings | None = None, *, run_engine: boo
     services = runtime.services
     for version in services.calendars.seed(runtime.settings.calendars_dir, clock.now()):
         log.info("calendario cargado: %s (versión %s)", version.process_id, version.number)
-    startup, shutdown = [sweep_in_background(services)], [runtime.close]
+    min_age = timedelta(seconds=runtime.settings.orphan_min_age_seconds)
+    startup, shutdown = [sweep_in_background(services, min_age)], [runtime.close]
     scheduler = None
     if run_engine:
         # Every worker runs an engine: transitions and actions still happen once (see workflow/engine/engine.py).
@@ -38,17 +40,18 @@ def build_app(clock: Clock, settings: Settings | None = None, *, run_engine: boo
     return app
 
 
-def sweep_in_background(services: Services) -> Callable[[], None]:
+def sweep_in_background(services: Services, min_age: timedelta) -> Callable[[], None]:
     """The start-up sweep of orphaned capture images walks the whole store: it runs beside the server, not before."""
 
     def sweep() -> None:
         try:
-            orphans = sweep_orphans(services.db, services.captures.blobs, SystemClock().now())
+            orphans = sweep_orphans(services.db, services.captures.blobs, SystemClock().now(), min_age)
         except Exception:  # a failed sweep leaves files to the next start-up; it must not stop the server
             log.exception("no se pudieron revisar las imágenes sin captura")
             return
         if orphans:
             log.warning("%d imágenes sin captura (de una interrupción anterior) eliminadas", len(orphans))
+        log.info("revisión de imágenes sin captura concluida")
 
     return lambda: threading.Thread(target=sweep, name="convoca-sweep", daemon=True).start()
 

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     action_lease_seconds: float = Field(
         default=600.0, description="How long a claimed action may run before another engine may retry it."
     )
+    orphan_min_age_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="The start-up sweep removes unreferenced capture images only once this old: a younger one may "
+        "belong to another worker's request in flight.",
+    )
     poll_seconds: float = Field(
         default=5.0, description="Real seconds between checks for calendar amendments made by other processes."
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 from sqlalchemy.engine import make_url
 
-from convoca.runtime import settings_for
+from convoca.runtime import migration_keyring, settings_for
 from workflow.errors import DomainError
 from workflow.storage.db import Database
 from workflow.storage.migrate import current as current_revision
@@ -35,7 +35,7 @@ def upgrade(database_url: str | None) -> None:
     """Aplica las migraciones pendientes (el servidor y los comandos también lo hacen al abrir la base)."""
     database = _open(database_url)
     try:
-        applied = apply_migrations(database)
+        applied = apply_migrations(database, keyring=migration_keyring(settings_for(database_url)))
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     finally:

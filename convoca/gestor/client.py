@@ -3,7 +3,8 @@
 The capture_id is the idempotency key: a retry after a timeout or a dropped connection resends the very same bytes, and
 the server answers 200 with the original receipt if the first attempt had in fact been stored. Transport errors, 408,
 429 and 5xx are retried with backoff; 401/403 stop the run and keep the queue (a new token can send it later); any
-other 4xx is final and the capture moves to ``rejected/`` with the server's Spanish detail.
+other 4xx is final and the capture moves to ``rejected/`` with the server's Spanish detail. Every receipt's SHA-256
+is recomputed from what was sent (``receipt.py``): a receipt for other content is kept in ``rejected/`` as well.
 
 Queue layout (``root``)::
 
@@ -33,6 +34,8 @@ from typing import TYPE_CHECKING, TypeVar
 import httpx
 
 from workflow.captures.model import IMAGE_PARTS
+
+from .receipt import receipt_sha256
 
 if TYPE_CHECKING:
     from .synthetic import CaptureGenerator
@@ -308,6 +311,10 @@ class GestorClient:
 
     def _send(self, http: httpx.Client, capture_id: str) -> Result:
         queued = self.queue.load(capture_id)
+        try:
+            expected = receipt_sha256(json.loads(queued.data_json), {p: b for p, (_, b) in queued.images.items()})
+        except (ValueError, KeyError):  # data the server will refuse anyway (no receipt to check)
+            expected = ""
         files = {part: (name, content, _mime(name)) for part, (name, content) in queued.images.items()}
         deadline = time.monotonic() + self.retry_for
         attempt, detail = 0, ""
@@ -326,14 +333,15 @@ class GestorClient:
                     self._stats.latencies.append(latency)
             if response is not None:
                 status, body = response.status_code, _json(response)
-                if status in (200, 201) and _same_uuid(body.get("capture_id"), capture_id):
-                    self.queue.acknowledge(capture_id, body)
-                    outcome = "nuevo" if status == 201 else "repetido"
-                    return Result(capture_id, outcome, status, body, attempts=attempt, latency=latency)
-                detail = str(body.get("detail") or f"respuesta HTTP {status}")
-                if status in (200, 201):  # an answer about another capture: never count it as ours
-                    detail = f"el acuse recibido no corresponde al capture_id {capture_id}"
-                    body = {"detail": detail, "acuse": body}
+                if status in (200, 201):
+                    problem = _receipt_problem(body, capture_id, expected)
+                    if problem is None:
+                        self.queue.acknowledge(capture_id, body)
+                        outcome = "nuevo" if status == 201 else "repetido"
+                        return Result(capture_id, outcome, status, body, attempts=attempt, latency=latency)
+                    detail, body = problem, {"detail": problem, "acuse": body}  # kept aside below, as evidence
+                else:
+                    detail = str(body.get("detail") or f"respuesta HTTP {status}")
                 if status in AUTH:
                     self.auth_error = detail
                     self._stop.set()
@@ -346,6 +354,18 @@ class GestorClient:
                 break
             self._stop.wait(delay)
         return Result(capture_id, "pendiente", detail=detail, attempts=attempt)
+
+
+def _receipt_problem(body: dict, capture_id: str, expected: str) -> str | None:
+    """Why a receipt does not acknowledge what was sent (None when it does)."""
+    if not _same_uuid(body.get("capture_id"), capture_id):
+        return f"el acuse recibido no corresponde al capture_id {capture_id}"
+    if body.get("sha256") != expected:
+        return (
+            f"el SHA-256 del acuse ({body.get('sha256')}) no corresponde a lo enviado ({expected}): el acuse no "
+            "prueba la captura; consérvela y repórtela al OPLE"
+        )
+    return None
 
 
 def _mime(name: str) -> str:

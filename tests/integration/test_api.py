@@ -571,7 +571,8 @@ def test_a_person_is_gestor_of_one_aspirante_only(api: ApiServer, people: People
         assert again.json()["detail"] == ONE_ASPIRANTE
         assert [e["field"] for e in again.json()["errors"]] == ["clave_elector"], again.json()
     with api.services.db.read_session() as s:
-        gestores = s.exec(select(Gestor).where(Gestor.clave_elector == first.clave)).all()
+        lookup = api.services.participants.keyring.lookup(first.clave)
+        gestores = s.exec(select(Gestor).where(Gestor.clave_lookup == lookup)).all()
     assert [(g.id, g.aspirante_id) for g in gestores] == [(first.gestor_id, first.aspirante_id)]
     assert rows(api, ApiToken) == tokens_before  # no token was issued for a refused registration
     with api.client(first.gestor) as c:  # the first registration stands

@@ -136,7 +136,7 @@ def test_names_are_stored_in_nfc(api: ApiServer, gestores: Gestores) -> None:
     assert r.status_code == 201, r.text
     with api.services.db.read_session() as s:
         row = s.exec(select(Capture).where(Capture.capture_id == r.json()["capture_id"])).one()
-    assert row.nombre == "JOSÉ MUÑOZ"
+    assert api.services.captures.personal(row).nombre == "JOSÉ MUÑOZ"
 
 
 def test_concurrent_posts_of_one_id_with_different_contents_end_in_one_receipt(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -269,3 +270,53 @@ def test_server_down_at_first_still_delivers_everything_once(
     receipts = client.queue.receipts()
     assert len({r["folio"] for r in receipts}) == len({r["capture_id"] for r in receipts}) == 12
     assert received(server, gestor) == 12
+
+
+def test_the_receipt_recipe_reproduces_the_servers_hash() -> None:
+    """The documented recipe, as the client implements it, against the server's hash of the validated data: with
+    input the server normalises (decomposed accents, white space, lower-case clave, upper-case UUID, an offset,
+    microseconds, optional fields absent)."""
+    from convoca.gestor.receipt import receipt_sha256
+    from workflow.captures.service import content_hash
+
+    images = {"anverso": b"a", "reverso": b"b", "foto": b"c", "firma": b"d"}
+    hashes = {part: hashlib.sha256(content).hexdigest() for part, content in images.items()}
+    sent = {
+        "capture_id": "3F1C2A9E-8B7D-4C55-9A1E-2B6F0D4E7A11",
+        "captured_at": "2022-01-20T11:00:00.250-06:00",
+        "clave_elector": " lopema80010110h123",
+        "ocr": "0123456789012",
+        "seccion": 123,
+        "nombre": "  JOSE\u0301 MUN\u0303OZ ",
+        "apellido_paterno": "LÓPEZ",
+        "device_id": "tel-01",
+        "app_version": "1.0",
+    }
+    complete = sent | {"cic": "123456789", "numero_emision": "02", "apellido_materno": "PEÑA", "capture_mode": "app"}
+    for data in (sent, complete):
+        assert receipt_sha256(data, images) == content_hash(CaptureData.model_validate(data), hashes)
+    assert receipt_sha256(sent, images | {"firma": b"e"}) != receipt_sha256(sent, images)
+
+
+class TampersReceipts(httpx.HTTPTransport):
+    """A server (or a proxy) that acknowledges something else than what was sent: the receipt's hash is altered."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        body = json.loads(response.read())
+        body["sha256"] = "0" * 64
+        return httpx.Response(response.status_code, json=body)
+
+
+def test_a_receipt_for_other_content_is_kept_as_rejected(server: Server, gestor: Registered, tmp_path: Path) -> None:
+    queue = CaptureQueue(tmp_path / "cola")
+    results: list = []
+    client = GestorClient(server.url, gestor.gestor, queue, transport=TampersReceipts(), on_result=results.append)
+    stats = client.simulate(CaptureGenerator(9), 2, utc(CAPTURED_AT))
+    assert (stats.accepted_new, stats.replays, stats.rejected) == (0, 0, {201: 2})
+    assert queue.receipts() == [] and queue.pending() == []
+    [first, second] = queue.rejected()
+    for kept in (first, second):
+        assert "no corresponde a lo enviado" in kept["detail"] and kept["acuse"]["sha256"] == "0" * 64
+        assert kept["status"] == 201 and kept["acuse"]["folio"]
+    assert all(r.outcome == "rechazado" and "no prueba la captura" in r.detail for r in results)

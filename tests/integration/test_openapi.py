@@ -45,3 +45,13 @@ def test_calendar_amendment_documents_its_yaml_body_and_required_reason(tmp_path
     assert put["requestBody"]["required"] is True and list(put["requestBody"]["content"]) == ["application/yaml"]
     reason = next(p for p in put["parameters"] if p["name"] == "X-Reason")
     assert reason["required"] is True and reason["in"] == "header"
+
+
+def test_the_receipt_documents_how_to_recompute_its_hash(tmp_path: Path) -> None:
+    document = spec(tmp_path)
+    schema = document["paths"]["/api/v1/captures"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    if "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    recipe = schema["properties"]["sha256"]["description"]
+    for step in ("NFC", "`images`", "llaves ordenadas", "UTC", "minúsculas", "mayúsculas", '", "'):
+        assert step in recipe, step

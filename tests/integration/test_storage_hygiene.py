@@ -85,3 +85,63 @@ def test_the_server_sweeps_at_start_up_beside_serving(tmp_path: Path) -> None:
         assert wait_for(lambda: not orphan.exists(), timeout=10)
     finally:
         api.stop()
+
+
+def test_personal_data_are_not_in_the_database_in_clear(tmp_path: Path) -> None:
+    """Read the SQLite files byte by byte after real captures: no clave, name, OCR or CIC of a supporter, nor the
+    gestor's clave; and the sealed data open again, whole, with the key."""
+    import json
+    import uuid
+
+    from sqlmodel import select
+
+    from tests.integration.api_server import image, register, start_server
+    from workflow.captures.personal import PersonalData
+    from workflow.captures.records import Capture
+    from workflow.participants.records import Gestor, Role
+
+    people = [
+        PersonalData(
+            clave_elector=f"ZUBIXA8{i}010110M77{i}",
+            ocr=f"04{i}155501234{i}",
+            cic=f"98765432{i}",
+            numero_emision="03",
+            nombre=f"XIMENA{i} ÑUÑEZ",
+            apellido_paterno=f"QUETZALCÓATL{i}",
+            apellido_materno=f"ZOZAYA{i}",
+        )
+        for i in range(3)
+    ]
+    api = start_server(tmp_path, utc("2022-01-20T18:00:00Z"))
+    try:
+        admin = api.services.participants.issue_token(Role.admin, api.clock.now()).token
+        registered = register(api.url, admin)
+        files = {p: (p, image(seed=i), "image/jpeg") for i, p in enumerate(("anverso", "reverso", "foto", "firma"))}
+        with api.client(registered.gestor) as c:
+            for person in people:
+                data = person.model_dump() | {
+                    "capture_id": str(uuid.uuid4()),
+                    "captured_at": "2022-01-20T11:00:00-06:00",
+                    "seccion": int(person.ocr[:4]),
+                    "device_id": "t",
+                    "app_version": "1",
+                }
+                r = c.post("/captures", files={"data": (None, json.dumps(data)), **files})
+                assert r.status_code == 201, r.text
+        with api.services.db.read_session() as s:
+            captures = s.exec(select(Capture)).all()
+            gestor = s.exec(select(Gestor)).one()
+        unsealed = [api.services.captures.personal(c) for c in captures]
+        assert sorted(unsealed, key=lambda p: p.ocr) == people
+        keyring = api.services.captures.keyring
+        assert sorted(c.clave_lookup for c in captures) == sorted(keyring.lookup(p.clave_elector) for p in people)
+        assert api.services.participants.gestor_clave(gestor) == registered.clave
+    finally:
+        api.stop()
+        api.services.db.dispose()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("convoca.sqlite3*"))
+    assert b"Ana Gubernatura" in raw  # the aspirante's name is public, in clear: the files were read whole
+    for person in people:
+        for value in (person.clave_elector, person.ocr, person.cic, person.nombre, person.apellido_paterno):
+            assert value is not None and value.encode() not in raw, value
+    assert registered.clave.encode() not in raw

@@ -145,5 +145,16 @@ class Receipt(BaseModel):
     folio: str = Field(description="Folio del apoyo recibido.")
     capture_id: UUID
     received_at: datetime = Field(description="Momento de recepción en el servidor (UTC).")
-    sha256: str = Field(description="SHA-256 del contenido almacenado (datos e imágenes).")
+    sha256: str = Field(
+        description=(
+            "SHA-256 (hexadecimal) del contenido almacenado, que la aplicación puede recalcular: el JSON de `data` "
+            'tal como se guarda —todos sus campos (un opcional ausente vale null; `capture_mode` ausente, "app"), '
+            "los textos sin espacios al inicio ni al final y en Unicode NFC, `clave_elector` en mayúsculas, "
+            "`capture_id` como UUID en minúsculas con guiones, `captured_at` en UTC como "
+            "AAAA-MM-DDTHH:MM:SS[.ffffff]+00:00 (microsegundos, seis cifras, solo si no son cero)— más el campo "
+            '`images`: {"anverso", "reverso", "foto", "firma"} con el SHA-256 hexadecimal de los bytes '
+            "de cada imagen enviada; serializado con las llaves ordenadas en todos los niveles, los separadores "
+            '", " y ": " y los caracteres no ASCII en UTF-8 (sin escapes \\u).'
+        )
+    )
     late: bool = Field(description="Recibido en el plazo de gracia, tras el cierre, captado dentro del periodo.")

@@ -1,10 +1,11 @@
-"""Stored captures (apoyos). Images live in the capture file store, outside any public path, by SHA-256."""
+"""Stored captures (apoyos). Images live in the capture file store, outside any public path, encrypted; personal
+data are sealed in the row."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column
+from sqlalchemy import Column, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from workflow.storage.db import UTCDateTime
@@ -23,14 +24,13 @@ class Capture(SQLModel, table=True):
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     late: bool = False
     content_sha256: str = Field(max_length=64)
-    clave_elector: str = Field(max_length=18, index=True)
-    ocr: str = Field(max_length=13)
-    cic: str | None = Field(default=None, max_length=9)
-    numero_emision: str | None = Field(default=None, max_length=2)
+    # No personal value in clear: keyed hashes to find and join identifiers (verification joins on these three),
+    # and the sealed data (``personal.py``). The sección stays clear: alone it identifies no one.
+    clave_lookup: str = Field(max_length=64, index=True, description="HMAC-SHA256 of the clave de elector (hex)")
+    ocr_lookup: str = Field(max_length=64, description="HMAC-SHA256 of the OCR (hex)")
+    cic_lookup: str | None = Field(default=None, max_length=64, description="HMAC-SHA256 of the CIC (hex)")
+    personal: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
     seccion: int
-    nombre: str
-    apellido_paterno: str
-    apellido_materno: str | None = None
     device_id: str
     app_version: str
     capture_mode: str = Field(max_length=10)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,15 +21,19 @@ from workflow.errors import DomainError, ErrorKind
 from workflow.participants.records import Aspirante, Gestor
 from workflow.storage.db import Database
 from workflow.storage.files import BlobStore
+from workflow.storage.keys import Keyring
 
 from .images import check_image
 from .model import IMAGE_PARTS, CaptureData, CaptureMode, Receipt
+from .personal import PersonalData, seal_personal, unseal_personal
 from .records import Capture
 from .windows import decide, window_for
 
 
 def content_hash(data: CaptureData, image_hashes: dict[str, str]) -> str:
-    """SHA-256 of the capture as stored: its data (canonical JSON, instants in UTC) and its images' hashes."""
+    """SHA-256 of the capture as stored: its validated data (canonical JSON, instants in UTC) and its images'
+    hashes. This is the receipt's hash: the recipe is public (README, the receipt's OpenAPI description) and the
+    reference client recomputes it independently (``convoca/gestor/receipt.py``). Changing it breaks every app."""
     payload = data.model_dump(mode="json")
     payload["captured_at"] = data.captured_at.astimezone(UTC).isoformat()
     payload["images"] = image_hashes
@@ -42,10 +47,25 @@ def _receipt(c: Capture) -> Receipt:
 
 
 class CaptureService:
-    def __init__(self, db: Database, calendars: CalendarStore, blobs: BlobStore) -> None:
+    def __init__(
+        self,
+        db: Database,
+        calendars: CalendarStore,
+        blobs: BlobStore,
+        keyring: Keyring,
+        checkpoint: Callable[[str], None] = lambda point: None,
+    ) -> None:
         self.db = db
         self.calendars = calendars
         self.blobs = blobs
+        self.keyring = keyring
+        # Called at the two instants a crash is hardest on ("images_written": files synced, row not committed;
+        # "committed": row committed, receipt not sent), so that tests can kill the server exactly there.
+        self.checkpoint = checkpoint
+
+    def personal(self, capture: Capture) -> PersonalData:
+        """The supporter's personal data, unsealed: for the roles that must read them, never a public route."""
+        return unseal_personal(self.keyring, capture.capture_id, capture.personal)
 
     def submit(
         self, gestor: Gestor, data: CaptureData, images: dict[str, bytes], received_at: datetime
@@ -86,6 +106,7 @@ class CaptureService:
 
         for part in IMAGE_PARTS:  # on disk and synced before the row that points at them
             self.blobs.put(images[part], "." + image_types[part])
+        self.checkpoint("images_written")
         image_columns: dict[str, Any] = {f"{p}_sha256": image_hashes[p] for p in IMAGE_PARTS}
         image_columns |= {f"{p}_type": image_types[p] for p in IMAGE_PARTS}
         capture = Capture(
@@ -98,14 +119,13 @@ class CaptureService:
             received_at=received_at,
             late=decision.late,
             content_sha256=digest,
-            clave_elector=data.clave_elector,
-            ocr=data.ocr,
-            cic=data.cic,
-            numero_emision=data.numero_emision,
+            clave_lookup=self.keyring.lookup(data.clave_elector),
+            ocr_lookup=self.keyring.lookup(data.ocr),
+            cic_lookup=self.keyring.lookup(data.cic) if data.cic is not None else None,
+            personal=seal_personal(
+                self.keyring, str(data.capture_id), PersonalData.model_validate(data, from_attributes=True)
+            ),
             seccion=data.seccion,
-            nombre=data.nombre,
-            apellido_paterno=data.apellido_paterno,
-            apellido_materno=data.apellido_materno,
             device_id=data.device_id,
             app_version=data.app_version,
             capture_mode=data.capture_mode.value,
@@ -124,6 +144,7 @@ class CaptureService:
                 if raced is None:
                     raise
                 return self._same_or_conflict(raced, gestor, digest), False
+        self.checkpoint("committed")
         return _receipt(capture), True
 
     def _by_capture_id(self, capture_id: str) -> Capture | None:

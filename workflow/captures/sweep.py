@@ -28,9 +28,10 @@ def referenced(db: Database, blobs: BlobStore) -> set[Path]:
     return {blobs.path(sha, "." + kind) for row in rows for sha, kind in zip(row[::2], row[1::2], strict=True)}
 
 
-def sweep_orphans(
-    db: Database, blobs: BlobStore, now: datetime, min_age: timedelta = timedelta(minutes=10)
-) -> list[Path]:
+MIN_AGE = timedelta(minutes=10)
+
+
+def sweep_orphans(db: Database, blobs: BlobStore, now: datetime, min_age: timedelta = MIN_AGE) -> list[Path]:
     """Delete unreferenced files older than ``min_age`` (``now`` is real time: file times are). Returns them."""
     if not blobs.root.is_dir():
         return []

@@ -8,7 +8,7 @@ import secrets
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from workflow.storage.db import UTCDateTime
@@ -33,16 +33,18 @@ class Aspirante(SQLModel, table=True):
 
 
 class Gestor(SQLModel, table=True):
-    """One gestor serves one aspirante: the person (by clave de elector) is unique within a process."""
+    """One gestor serves one aspirante: the person (by the keyed hash of their clave de elector) is unique within a
+    process. The clave itself is sealed (``workflow.captures.personal``)."""
 
     __tablename__ = "gestor"
-    __table_args__ = (UniqueConstraint("process_id", "clave_elector", name="uq_gestor_person"),)
+    __table_args__ = (UniqueConstraint("process_id", "clave_lookup", name="uq_gestor_person"),)
 
     id: int | None = Field(default=None, primary_key=True)
     process_id: str = Field(foreign_key="process.id", index=True, max_length=80)
     aspirante_id: int = Field(foreign_key="aspirante.id", index=True)
     name: str
-    clave_elector: str = Field(max_length=18)
+    clave_lookup: str = Field(max_length=64)
+    personal: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

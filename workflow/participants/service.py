@@ -11,10 +11,12 @@ from sqlmodel import Session, col, select
 
 from workflow.calendar.model import Calendar, Demarcacion
 from workflow.captures.model import ClaveElector
+from workflow.captures.personal import seal_gestor_clave, unseal_gestor_clave
 from workflow.captures.windows import window_for
 from workflow.engine.store import CalendarStore
 from workflow.errors import DomainError, ErrorKind
 from workflow.storage.db import Database, storable_id
+from workflow.storage.keys import Keyring
 from workflow.text import CleanText
 
 from .records import ApiToken, Aspirante, Gestor, Role, hash_token, new_token
@@ -82,9 +84,10 @@ def _demarcaciones(cal: Calendar, cargo) -> dict[str, str]:
 
 
 class Participants:
-    def __init__(self, db: Database, calendars: CalendarStore) -> None:
+    def __init__(self, db: Database, calendars: CalendarStore, keyring: Keyring) -> None:
         self.db = db
         self.calendars = calendars
+        self.keyring = keyring
 
     # -- tokens -------------------------------------------------------------------------------------------------
 
@@ -219,15 +222,21 @@ class Participants:
         with self.db.read_session() as s:
             return s.get(Gestor, gestor_id)
 
+    def gestor_clave(self, gestor: Gestor) -> str:
+        """A gestor's clave de elector, unsealed: for the roles that must read it, never a public route."""
+        return unseal_gestor_clave(self.keyring, gestor.process_id, gestor.clave_lookup, gestor.personal)
+
     def register_gestor(
         self, aspirante: Aspirante, data: NewGestor, now: datetime, ttl: timedelta | None = None
     ) -> tuple[Gestor, IssuedToken]:
         assert aspirante.id is not None  # a registered aspirante, read from the database
+        lookup, sealed = seal_gestor_clave(self.keyring, aspirante.process_id, data.clave_elector)
         gestor = Gestor(
             process_id=aspirante.process_id,
             aspirante_id=aspirante.id,
             name=data.name,
-            clave_elector=data.clave_elector,
+            clave_lookup=lookup,
+            personal=sealed,
             created_at=now,
         )
         with self.db.write_session() as s:  # the person and their token exist together, or neither does
