@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from capture_api.services import Services
 from convoca.settings import Settings, get_settings
+from verification.roll import RollStore
 from workflow.captures.actions import register_capture_actions
 from workflow.captures.progress import ProgressService
 from workflow.captures.service import CaptureService
@@ -30,6 +31,7 @@ from workflow.engine.store import CalendarStore
 from workflow.participants.service import Participants
 from workflow.storage.db import Database
 from workflow.storage.files import BlobStore, SealedBlobStore, configured_key, load_or_create_key
+from workflow.storage.keys import Keyring
 from workflow.storage.migrate import upgrade
 
 
@@ -105,6 +107,7 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
             SealedBlobStore(data / "captures", key),
         ),
         progress=ProgressService(db, calendars),
+        rolls=RollStore(db, data, Keyring(key), calendars),
     )
     engine = Engine(
         db,
