@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from verification.roll import RollStore
 from workflow.captures.progress import ProgressService
 from workflow.captures.service import CaptureService
 from workflow.clock import Clock
@@ -23,5 +24,6 @@ class Services:
     participants: Participants
     captures: CaptureService
     progress: ProgressService
+    rolls: RollStore
     # Called after an amendment is stored, so the engine re-plans at once (set when the engine runs in-process).
     on_calendar_applied: Callable[[], None] = field(default=lambda: None)

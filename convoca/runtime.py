@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from capture_api.services import Services
 from convoca.settings import Settings, get_settings
+from verification.roll import RollStore
 from workflow.captures.actions import register_capture_actions
 from workflow.captures.progress import ProgressService
 from workflow.captures.service import CaptureService
@@ -146,6 +147,7 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
             crash_for_tests(),
         ),
         progress=ProgressService(db, calendars),
+        rolls=RollStore(db, data, Keyring(key), calendars),
     )
     engine = Engine(
         db,

@@ -12,6 +12,7 @@ from .db import db
 from .documents import documents
 from .engine import engine
 from .gestor import gestor
+from .roll import roll
 from .serve import serve
 from .spanish import install, spanish_usage
 from .versions import register_version_commands
@@ -33,5 +34,6 @@ main.add_command(admin)
 main.add_command(gestor)
 main.add_command(demo)
 main.add_command(db)
+main.add_command(roll)
 register_version_commands(calendar)
 spanish_usage(main)
