@@ -13,6 +13,7 @@ from .controllers.captures import CaptureController
 from .controllers.documents import DocumentController
 from .controllers.participants import ParticipantController
 from .controllers.processes import ProcessController
+from .controllers.verification import VerificationController
 from .errors import HANDLERS
 from .services import Services
 
@@ -34,7 +35,13 @@ def create_app(
 ) -> Litestar:
     api = Router(
         path="/api/v1",
-        route_handlers=[ProcessController, DocumentController, ParticipantController, CaptureController],
+        route_handlers=[
+            ProcessController,
+            DocumentController,
+            ParticipantController,
+            CaptureController,
+            VerificationController,
+        ],
     )
     app = Litestar(
         route_handlers=[api, health],

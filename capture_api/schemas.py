@@ -106,3 +106,31 @@ ProcessId = Annotated[str, PathParameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", ma
 
 # Row ids in paths: positive integers. One beyond what the database can hold names no row: 404 (services check).
 RowId = Annotated[int, PathParameter(ge=1)]
+
+
+class VerificationRequest(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    cargo: str | None = Field(
+        default=None, description="Cargo a verificar; por omisión, todos los que tienen aspirantes."
+    )
+
+
+class VerificationRunOut(BaseModel):
+    id: int
+    cargo: str
+    kind: str = Field(description="preliminar, final o manual")
+    complete: bool = Field(description="Todos los periodos del cargo (con el plazo de gracia) habían cerrado al corte.")
+    status: str = Field(description="running, done o failed")
+    reused: bool = Field(default=False, description="Las mismas entradas que una verificación anterior: sin cambios.")
+    received_before_utc: datetime
+    captures_up_to: int
+    roll_version_id: int
+    rules_version: str
+    inputs_sha256: str
+    started_at: datetime
+    finished_at: datetime | None
+    duration_seconds: float | None
+    apoyos: int | None
+    by_status: dict[str, int] = Field(default_factory=dict)
+    aspirantes: list[dict] = Field(default_factory=list, description="Resultado por aspirante: conteos y dictamen.")

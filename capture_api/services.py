@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from verification.progress import ProgressService
 from verification.roll import RollStore
-from workflow.captures.progress import ProgressService
+from verification.service import VerificationService
 from workflow.captures.service import CaptureService
 from workflow.clock import Clock
 from workflow.documents.service import DocumentService
@@ -25,5 +26,6 @@ class Services:
     captures: CaptureService
     progress: ProgressService
     rolls: RollStore
+    verification: VerificationService
     # Called after an amendment is stored, so the engine re-plans at once (set when the engine runs in-process).
     on_calendar_applied: Callable[[], None] = field(default=lambda: None)

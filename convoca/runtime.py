@@ -20,9 +20,12 @@ from sqlalchemy.engine import make_url
 
 from capture_api.services import Services
 from convoca.settings import Settings, get_settings
+from verification.actions import register_verification_actions
+from verification.distributed import Dask, in_process
+from verification.progress import ProgressService
 from verification.roll import RollStore
+from verification.service import VerificationService
 from workflow.captures.actions import register_capture_actions
-from workflow.captures.progress import ProgressService
 from workflow.captures.service import CaptureService
 from workflow.clock import Clock, SystemClock
 from workflow.documents.actions import register_document_actions
@@ -121,6 +124,7 @@ def build_registry(services: Services) -> ActionRegistry:
     registry = ActionRegistry()
     register_document_actions(registry, services.documents)
     register_capture_actions(registry, services.db)
+    register_verification_actions(registry, services.verification)
     return registry
 
 
@@ -133,6 +137,9 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
     participants = Participants(db, calendars, keyring)
     calendars.amendment_checks.append(participants.amendment_problems)
     data = settings.data_dir
+    rolls = RollStore(db, data, keyring, calendars)
+    classifier = Dask(settings.dask_scheduler) if settings.dask_scheduler else in_process
+    verification = VerificationService(db, calendars, rolls, data / "verification", classifier=classifier)
     services = Services(
         db=db,
         clock=clock,
@@ -146,8 +153,9 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
             keyring,
             crash_for_tests(),
         ),
-        progress=ProgressService(db, calendars),
-        rolls=RollStore(db, data, Keyring(key), calendars),
+        progress=ProgressService(db, calendars, verification),
+        rolls=rolls,
+        verification=verification,
     )
     engine = Engine(
         db,

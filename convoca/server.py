@@ -14,6 +14,7 @@ from capture_api.app import create_app
 from capture_api.services import Services
 from convoca.runtime import build
 from convoca.settings import Settings
+from verification.stage import VerificationStage
 from workflow.captures.sweep import sweep_orphans
 from workflow.clock import Clock, FixedClock, SystemClock, parse_instant
 from workflow.engine.scheduler import EngineScheduler
@@ -28,6 +29,10 @@ def build_app(clock: Clock, settings: Settings | None = None, *, run_engine: boo
         log.info("calendario cargado: %s (versión %s)", version.process_id, version.number)
     min_age = timedelta(seconds=runtime.settings.orphan_min_age_seconds)
     startup, shutdown = [sweep_in_background(services, min_age)], [runtime.close]
+    stage = VerificationStage(services.verification, clock)
+    stop_stage = threading.Event()
+    startup.append(lambda: stage_in_background(stage, runtime.settings.verification_poll_seconds, stop_stage))
+    shutdown.insert(0, stop_stage.set)
     scheduler = None
     if run_engine:
         # Every worker runs an engine: transitions and actions still happen once (see workflow/engine/engine.py).
@@ -54,6 +59,19 @@ def sweep_in_background(services: Services, min_age: timedelta) -> Callable[[], 
         log.info("revisión de imágenes sin captura concluida")
 
     return lambda: threading.Thread(target=sweep, name="convoca-sweep", daemon=True).start()
+
+
+def stage_in_background(stage: VerificationStage, every: float, stop: threading.Event) -> None:
+    """Verification's background stage (triage, daily and final runs) beside the server, never in a request."""
+
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                stage.tick()
+            except Exception:  # the next pass retries; a failure must not stop the server
+                log.exception("la etapa de verificación falló; se reintentará")
+
+    threading.Thread(target=loop, name="convoca-verification", daemon=True).start()
 
 
 def app_from_env() -> Litestar:

@@ -39,6 +39,17 @@ class Settings(BaseSettings):
         default=5.0, description="Real seconds between checks for calendar amendments made by other processes."
     )
 
+    dask_scheduler: str | None = Field(
+        default=None,
+        description="Address of a dask.distributed scheduler (tcp://host:8786) on which verification runs its roll "
+        "join and image triage; default: in this process.",
+    )
+    verification_poll_seconds: float = Field(
+        default=60.0,
+        description="Real seconds between passes of verification's background stage (triage of new captures, the "
+        "day's preliminary report, the final run after the grace period).",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'convoca.sqlite3'}"

@@ -8,7 +8,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from workflow.captures.progress import Progress
+from verification.progress import Progress
 from workflow.participants.records import Aspirante, Role
 from workflow.participants.service import NewAspirante, NewGestor
 

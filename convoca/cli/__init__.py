@@ -15,6 +15,7 @@ from .gestor import gestor
 from .roll import roll
 from .serve import serve
 from .spanish import install, spanish_usage
+from .verify import verify
 from .versions import register_version_commands
 
 install()
@@ -35,5 +36,6 @@ main.add_command(gestor)
 main.add_command(demo)
 main.add_command(db)
 main.add_command(roll)
+main.add_command(verify)
 register_version_commands(calendar)
 spanish_usage(main)

@@ -1,0 +1,422 @@
+"""Verification runs: one cargo's apoyos against the roll in force, recorded with their inputs and results.
+
+A run is keyed (``run_key``): the engine's action, the daily preliminary report and the final run after the grace
+period each happen once, and a run killed half-way is taken over by the next attempt with the inputs it recorded
+when it started (the same cut-off and the same last capture), so it gives what an uninterrupted run would have.
+Every result of a run is written in one transaction with the run's status: a run is either done, with all its
+rows, or has none. A run on inputs a finished run already had changes nothing and returns that run — except the
+final one, which records that the cargo's windows have all closed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import delete, func, insert, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from workflow.calendar.localtime import format_local
+from workflow.calendar.model import Calendar, Demarcacion
+from workflow.captures.records import Capture
+from workflow.captures.windows import window_for
+from workflow.documents.spanish import short_date
+from workflow.engine.store import CalendarStore
+from workflow.errors import DomainError, ErrorKind
+from workflow.participants.records import Aspirante
+from workflow.storage.db import Database
+
+from .distributed import Classifier, in_process
+from .exports import write_exports
+from .records import ApoyoResult, CaptureTriage, RollVersion, VerificationRun
+from .registral import APOYOS_SCHEMA, DISTRICTS_SCHEMA, RULES_VERSION
+from .verdict import AspiranteVerdict, verdicts
+
+# A run still marked running after this long was interrupted: the next attempt takes it over. (The engine's own
+# runs, kind None, are taken over at once: the engine's lease already makes their attempts exclusive.)
+STALE = timedelta(minutes=30)
+
+
+class RollSource(Protocol):
+    def current(self, process_id: str) -> RollVersion | None: ...
+    def parquet_path(self, version: RollVersion) -> Path: ...
+
+
+class RunKind:
+    preliminar = "preliminar"  # during the window, or before the grace period is over
+    final = "final"  # every window of the cargo closed, grace included
+    manual = "manual"  # asked for by the OPLE (command line or API)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    run: VerificationRun
+    verdicts: list[AspiranteVerdict]
+    reused: bool  # an earlier run had the same inputs (or the same key) and stands
+
+
+def _verdict_json(v: AspiranteVerdict) -> dict[str, Any]:
+    out = asdict(v)
+    out |= {"quota_met": v.quota_met, "meets": v.meets, "missing": v.missing}
+    return out
+
+
+def verdicts_of(run: VerificationRun) -> list[dict[str, Any]]:
+    return list((run.counts or {}).get("aspirantes", []))
+
+
+class VerificationService:
+    def __init__(
+        self,
+        db: Database,
+        calendars: CalendarStore,
+        rolls: RollSource,
+        exports_dir: Path,
+        *,
+        thresholds_version: str = "",
+        classifier: Classifier = in_process,
+    ) -> None:
+        self.db = db
+        self.calendars = calendars
+        self.rolls = rolls
+        self.exports_dir = exports_dir
+        self.thresholds_version = thresholds_version
+        self.classifier = classifier
+
+    # -- inputs ----------------------------------------------------------------------------------------------------
+
+    def aspirantes(self, process_id: str, cargo_id: str) -> list[Aspirante]:
+        with self.db.read_session() as s:
+            return list(
+                s.exec(
+                    select(Aspirante)
+                    .where(Aspirante.process_id == process_id, Aspirante.cargo_id == cargo_id)
+                    .order_by(col(Aspirante.id))
+                )
+            )
+
+    def complete_at(self, cal: Calendar, aspirantes: list[Aspirante]) -> datetime | None:
+        """When the last window of these aspirantes closes, grace included (None: no window at all)."""
+        ends = []
+        for a in aspirantes:
+            w = window_for(cal, a.cargo_id, a.demarcacion_id, a.constancia_date)
+            if w is not None:
+                ends.append(w.end + w.grace)
+        return max(ends) if ends else None
+
+    def _apoyos(self, ids: list[int], received_before: datetime, up_to: int) -> tuple[dict[str, list[Any]], pa.Table]:
+        """The apoyos of these aspirantes received before the cut-off (row ids up to ``up_to``), column by column,
+        and whether each one's image triage flagged it."""
+        capture = Capture.__table__.c  # type: ignore[attr-defined]
+        triage = CaptureTriage.__table__.c  # type: ignore[attr-defined]
+        names = ["id", "folio", "aspirante_id", "received_at", "clave_lookup", "ocr_lookup", "cic_lookup"]
+        query = (
+            sa_select(*(capture[n] for n in names), triage.flags)
+            .outerjoin(CaptureTriage.__table__, triage.capture_id == capture.id)  # type: ignore[attr-defined]
+            .where(capture.aspirante_id.in_(ids), capture.received_at < received_before, capture.id <= up_to)
+            .order_by(capture.id)
+        )
+        with self.db.read_session() as s:
+            rows = s.execute(query).all()
+        columns: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(8)]
+        data = {("capture_id" if n == "id" else n): columns[i] for i, n in enumerate(names)}
+        flagged = pa.table(
+            {"capture_id": pa.array(data["capture_id"], pa.int64()), "flagged": [bool(f) for f in columns[-1]]}
+        )
+        return data, flagged
+
+    # -- the run ---------------------------------------------------------------------------------------------------
+
+    def run(
+        self,
+        process_id: str,
+        cargo_id: str,
+        now: datetime,
+        *,
+        kind: str | None = RunKind.manual,
+        run_key: str | None = None,
+    ) -> RunReport:
+        """Verify a cargo now. ``kind`` None: final when every window of the cargo has closed, grace included,
+        otherwise preliminar."""
+        cal = self.calendars.active(process_id).calendar
+        try:
+            cargo = cal.cargo(cargo_id)
+        except KeyError:
+            raise DomainError(
+                ErrorKind.not_found,
+                f"el cargo «{cargo_id}» no está en el calendario; cargos: {', '.join(c.id for c in cal.cargos)}",
+                "cargo",
+            ) from None
+        roll = self.rolls.current(process_id)
+        if roll is None:
+            raise DomainError(
+                ErrorKind.conflict,
+                f"no hay Lista Nominal cargada para el proceso «{process_id}»; cárguela con «convoca roll load»",
+            )
+        assert roll.id is not None
+        aspirantes = self.aspirantes(process_id, cargo_id)
+        ids = [a.id for a in aspirantes if a.id is not None]
+
+        existing = self._by_key(run_key) if run_key else None
+        if existing is not None and existing.status == "done":
+            return RunReport(existing, [], reused=True)
+        if existing is not None and kind is not None and now - existing.started_at < STALE:
+            return RunReport(existing, [], reused=True)  # another worker is running it now
+        if existing is not None:  # an attempt that did not finish: same inputs as it recorded
+            received_before, up_to = existing.received_before, existing.captures_up_to
+        else:
+            received_before, up_to = now, self._last_capture(ids)
+
+        data, flagged = self._apoyos(ids, received_before, up_to)
+        inputs = self._inputs_hash(roll, cargo_id, data)
+        complete_at = self.complete_at(cal, aspirantes)
+        complete = complete_at is not None and complete_at <= received_before
+        if kind is None:
+            kind = RunKind.final if complete else RunKind.preliminar
+        if existing is None and kind != RunKind.final:  # the final run is recorded even if nothing changed
+            same = self._done_with_inputs(process_id, cargo_id, inputs)
+            if same is not None:
+                return RunReport(same, [], reused=True)
+        run = existing or VerificationRun(
+            run_key=run_key or f"manual:{process_id}:{cargo_id}:{now.isoformat()}:{inputs[:16]}",
+            process_id=process_id,
+            cargo_id=cargo_id,
+            kind=kind,
+            complete=complete,
+            roll_version_id=roll.id,
+            received_before=received_before,
+            captures_up_to=up_to,
+            rules_version=RULES_VERSION,
+            thresholds_version=self.thresholds_version,
+            inputs_sha256=inputs,
+            status="running",
+            started_at=now,
+        )
+        if existing is None:
+            claimed = self._claim(run)
+            if claimed is not run:
+                return RunReport(claimed, [], reused=True)
+        assert run.id is not None
+
+        started = time.monotonic()
+        dem = {a.id: a.demarcacion_id for a in aspirantes}
+        apoyos = pa.table(
+            {
+                **{k: data[k] for k in ("capture_id", "folio", "aspirante_id")},
+                "cargo_id": [cargo_id] * len(data["capture_id"]),
+                "demarcacion_id": [dem[a] for a in data["aspirante_id"]],
+                **{k: data[k] for k in ("received_at", "clave_lookup", "ocr_lookup", "cic_lookup")},
+            },
+            schema=APOYOS_SCHEMA,
+        )
+        roll_path = str(self.rolls.parquet_path(roll))
+        results = self.classifier(
+            apoyos,
+            roll_path,
+            scope=cargo.demarcacion.value,
+            entity=cal.process.entity_key,
+            cut_date=_spanish_date(roll.cut_date),
+            districts=_districts(cal) if cargo.demarcacion is Demarcacion.distrito else None,
+        )
+        results = results.join(flagged, "capture_id").sort_by("capture_id")
+        con = duckdb.connect()
+        try:
+            found = verdicts(
+                con,
+                cal,
+                cargo,
+                results,
+                [{"id": a.id, "name": a.name, "demarcacion_id": a.demarcacion_id} for a in aspirantes],
+                roll_path,
+            )
+        finally:
+            con.close()
+        duration = time.monotonic() - started
+        folios = dict(zip(data["capture_id"], data["folio"], strict=True))
+        write_exports(self.exports_dir, run, results, folios)
+        self._finish(run, results, found, now, duration, received_before, cal)
+        return RunReport(run, found, reused=False)
+
+    def _finish(
+        self,
+        run: VerificationRun,
+        results: pa.Table,
+        found: list[AspiranteVerdict],
+        now: datetime,
+        duration: float,
+        received_before: datetime,
+        cal: Calendar,
+    ) -> None:
+        statuses = pc.value_counts(results["status"]).to_pylist() if results.num_rows else []
+        counts = {
+            "apoyos": results.num_rows,
+            "by_status": {s["values"]: s["counts"] for s in statuses},
+            "received_before_local": format_local(received_before, cal.tz),
+            "aspirantes": [_verdict_json(v) for v in found],
+        }
+        rows = [
+            {
+                "run_id": run.id,
+                "capture_id": r["capture_id"],
+                "aspirante_id": r["aspirante_id"],
+                "status": r["status"],
+                "reason": r["reason"],
+                "detail": {k: r[k] for k in ("causa_baja", "duplicates_folio", "first_capture_id") if r[k] is not None}
+                or None,
+                "municipio": r["municipio"],
+                "seccion": r["seccion"],
+                "flagged": r["flagged"],
+            }
+            for r in results.to_pylist()
+        ]
+        with self.db.write_session() as s:
+            s.execute(delete(ApoyoResult).where(col(ApoyoResult.run_id) == run.id))
+            for start in range(0, len(rows), 5000):
+                s.execute(insert(ApoyoResult), rows[start : start + 5000])
+            s.execute(
+                update(VerificationRun)
+                .where(col(VerificationRun.id) == run.id)
+                .values(status="done", finished_at=now, duration_seconds=duration, counts=counts, error=None)
+            )
+            try:
+                s.commit()
+            except IntegrityError:  # an attempt that ran at the same time committed the same rows first
+                s.rollback()
+        run.status, run.finished_at, run.duration_seconds, run.counts = "done", now, duration, counts
+
+    def _claim(self, run: VerificationRun) -> VerificationRun:
+        """Store the run as running; if another process stored the same key first, theirs stands."""
+        with self.db.write_session() as s:
+            s.add(run)
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                theirs = self._by_key(run.run_key)
+                assert theirs is not None
+                return theirs
+            s.refresh(run)
+        return run
+
+    def _by_key(self, run_key: str) -> VerificationRun | None:
+        with self.db.read_session() as s:
+            return s.exec(select(VerificationRun).where(VerificationRun.run_key == run_key)).first()
+
+    def _done_with_inputs(self, process_id: str, cargo_id: str, inputs: str) -> VerificationRun | None:
+        with self.db.read_session() as s:
+            return s.exec(
+                select(VerificationRun)
+                .where(
+                    VerificationRun.process_id == process_id,
+                    VerificationRun.cargo_id == cargo_id,
+                    VerificationRun.inputs_sha256 == inputs,
+                    VerificationRun.status == "done",
+                )
+                .order_by(col(VerificationRun.id).desc())
+            ).first()
+
+    def _last_capture(self, aspirante_ids: list[int]) -> int:
+        if not aspirante_ids:
+            return 0
+        with self.db.read_session() as s:
+            last = s.exec(select(func.max(Capture.id)).where(col(Capture.aspirante_id).in_(aspirante_ids))).one()
+        return int(last or 0)
+
+    def _inputs_hash(self, roll: RollVersion, cargo_id: str, data: dict[str, list[Any]]) -> str:
+        h = hashlib.sha256()
+        h.update(json.dumps([roll.stored_sha256, cargo_id, RULES_VERSION, self.thresholds_version]).encode())
+        for capture_id in data["capture_id"]:
+            h.update(capture_id.to_bytes(8, "big"))
+        return h.hexdigest()
+
+    # -- scheduled runs ----------------------------------------------------------------------------------------------
+
+    def scheduled(self, process_id: str, cargo_id: str, now: datetime, run_key: str) -> RunReport | None:
+        """A run the calendar asked for (the engine's action): None when the cargo has no aspirantes."""
+        if not self.aspirantes(process_id, cargo_id):
+            return None
+        return self.run(process_id, cargo_id, now, kind=None, run_key=run_key)
+
+    def due(self, process_id: str, cargo_id: str, now: datetime) -> RunReport | None:
+        """What the background stage owes a cargo now: the final run once its last window (grace included) has
+        closed, or the day's preliminary report while its windows are open; None when nothing is due."""
+        cal = self.calendars.active(process_id).calendar
+        aspirantes = self.aspirantes(process_id, cargo_id)
+        complete_at = self.complete_at(cal, aspirantes)
+        if complete_at is None:
+            return None
+        if now >= complete_at:
+            if any(r.complete and r.status == "done" for r in self.runs(process_id, cargo_id)):
+                return None
+            return self.run(process_id, cargo_id, now, kind=RunKind.final, run_key=f"final:{process_id}:{cargo_id}")
+        starts = [
+            w.start
+            for a in aspirantes
+            if (w := window_for(cal, a.cargo_id, a.demarcacion_id, a.constancia_date)) is not None
+        ]
+        if now < min(starts):
+            return None
+        day = now.astimezone(cal.tz).date().isoformat()
+        key = f"diario:{process_id}:{cargo_id}:{day}"
+        if self._by_key(key) is not None:
+            return None
+        latest, roll = self.latest(process_id, cargo_id), self.rolls.current(process_id)
+        ids = [a.id for a in aspirantes if a.id is not None]
+        if (
+            latest is not None
+            and roll is not None
+            and latest.roll_version_id == roll.id
+            and latest.captures_up_to == self._last_capture(ids)
+        ):
+            return None  # nothing arrived since the latest run: today's report would repeat it
+        return self.run(process_id, cargo_id, now, kind=RunKind.preliminar, run_key=key)
+
+    # -- reading runs ----------------------------------------------------------------------------------------------
+
+    def runs(self, process_id: str, cargo_id: str | None = None) -> list[VerificationRun]:
+        with self.db.read_session() as s:
+            q = select(VerificationRun).where(VerificationRun.process_id == process_id)
+            if cargo_id:
+                q = q.where(VerificationRun.cargo_id == cargo_id)
+            return list(s.exec(q.order_by(col(VerificationRun.id))))
+
+    def latest(self, process_id: str, cargo_id: str) -> VerificationRun | None:
+        with self.db.read_session() as s:
+            return s.exec(
+                select(VerificationRun)
+                .where(
+                    VerificationRun.process_id == process_id,
+                    VerificationRun.cargo_id == cargo_id,
+                    VerificationRun.status == "done",
+                )
+                .order_by(col(VerificationRun.id).desc())
+            ).first()
+
+    def results(self, run_id: int, aspirante_id: int | None = None) -> list[ApoyoResult]:
+        with self.db.read_session() as s:
+            q = select(ApoyoResult).where(ApoyoResult.run_id == run_id)
+            if aspirante_id is not None:
+                q = q.where(ApoyoResult.aspirante_id == aspirante_id)
+            return list(s.exec(q.order_by(col(ApoyoResult.capture_id))))
+
+
+def _districts(cal: Calendar) -> pa.Table:
+    pairs = [(m.inegi, m.district) for m in cal.territory.municipios if m.district]
+    return pa.table(
+        {"municipio": [p[0] for p in pairs], "district": [p[1] for p in pairs]},
+        schema=DISTRICTS_SCHEMA,
+    )
+
+
+def _spanish_date(d: date) -> str:
+    return short_date(d)
