@@ -23,7 +23,10 @@ from .service import VerificationService, verdicts_of
 class Count(BaseModel):
     key: str
     count: int
-    label: str | None = None
+
+
+class StatusCount(Count):
+    label: str = Field(description="El estado en palabras.")
 
 
 class MunicipioCount(BaseModel):
@@ -51,7 +54,7 @@ class VerificationSummary(BaseModel):
     flagged: int = Field(description="Válidos que la revisión de imágenes envía a la mesa de control.")
     missing: int = Field(description="Apoyos válidos que faltan para el requerido.")
     meets: bool
-    by_status: list[Count]
+    by_status: list[StatusCount]
     by_municipio: list[MunicipioCount]
     dispersion: DispersionSummary | None
 
@@ -63,7 +66,7 @@ class Progress(BaseModel):
     required: int | None = Field(description="Apoyo requerido en la demarcación.")
     received: int
     late: int = Field(description="Recibidos en el plazo de gracia tras el cierre.")
-    by_status: list[Count] = Field(
+    by_status: list[StatusCount] = Field(
         description="Por estado de la última verificación; «sin_verificar» los recibidos después de su corte."
     )
     by_seccion: list[Count]
@@ -107,7 +110,9 @@ class ProgressService:
             flagged=mine["flagged"],
             missing=mine["missing"],
             meets=mine["meets"],
-            by_status=[Count(key=k, count=n, label=STATUS_LABELS[Status(k)]) for k, n in mine["counts"].items() if n],
+            by_status=[
+                StatusCount(key=k, count=n, label=STATUS_LABELS[Status(k)]) for k, n in mine["counts"].items() if n
+            ],
             by_municipio=[
                 MunicipioCount(municipio=m["id"], name=m["name"], received=m["received"], valid=m["valid"])
                 for m in mine["by_municipio"]
@@ -133,10 +138,14 @@ class ProgressService:
         window = window_for(cal, aspirante.cargo_id, aspirante.demarcacion_id, aspirante.constancia_date)
         by_seccion = Counter(seccion for seccion, _ in rows)
         summary = self._summary(aspirante)
-        by_status = [Count(key="recibido", count=len(rows))] if rows else []
+        by_status = [StatusCount(key="recibido", count=len(rows), label="Recibido, sin verificar")] if rows else []
         if summary is not None:
             by_status = summary.by_status + (
-                [Count(key="sin_verificar", count=len(rows) - summary.verified, label="Recibido después del corte")]
+                [
+                    StatusCount(
+                        key="sin_verificar", count=len(rows) - summary.verified, label="Recibido después del corte"
+                    )
+                ]
                 if len(rows) > summary.verified
                 else []
             )

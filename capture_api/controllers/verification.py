@@ -48,7 +48,7 @@ class VerificationController(Controller):
     @post(
         "/",
         summary="Verificar ahora los apoyos recibidos (por cargo)",
-        responses=documented(400, 401, 403, 404, 409),
+        responses=documented(400, 401, 403, 404, 409, 422),
         sync_to_thread=True,
     )
     def verify(
