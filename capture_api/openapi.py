@@ -94,3 +94,5 @@ class CalendarOperation(Operation):
         for parameter in self.parameters or []:
             if isinstance(parameter, Parameter) and parameter.name == "X-Reason":
                 parameter.required = True
+                # Blank is refused like absent: the schema says so, or a client would think it valid.
+                parameter.schema = Schema(type=OpenAPIType.STRING, min_length=1, pattern=r"\S")

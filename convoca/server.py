@@ -56,7 +56,6 @@ def sweep_in_background(services: Services, min_age: timedelta) -> Callable[[], 
             return
         if orphans:
             log.warning("%d imágenes sin captura (de una interrupción anterior) eliminadas", len(orphans))
-        log.info("revisión de imágenes sin captura concluida")
 
     return lambda: threading.Thread(target=sweep, name="convoca-sweep", daemon=True).start()
 

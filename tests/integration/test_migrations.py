@@ -3,6 +3,7 @@ previous schema upgrades with its data intact, and a database newer than the cod
 
 from __future__ import annotations
 
+import base64
 import secrets
 import threading
 import uuid
@@ -283,3 +284,33 @@ def test_downgrade_unseals(empty: Database) -> None:
     assert [r[0] for r in rows] == ids
     assert [PersonalData(**dict(zip(PersonalData.model_fields, r[1:], strict=True))) for r in rows] == SUPPORTERS
     assert gestor[0] == GESTOR_CLAVE
+
+
+def test_db_upgrade_seals_with_the_configured_key_and_refuses_without_one(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from convoca.settings import get_settings
+
+    database = Database(sqlite_url)
+    ids = _clear_captures(database)
+    database.dispose()
+    runner = CliRunner()
+    monkeypatch.setenv("CONVOCA_DATA_DIR", str(tmp_path / "sin-clave"))  # no key file there, and none configured
+    monkeypatch.delenv("CONVOCA_CAPTURE_KEY", raising=False)
+    get_settings.cache_clear()
+    try:
+        refused = runner.invoke(main, ["db", "upgrade", "--database", sqlite_url])
+        assert refused.exit_code == 1 and "necesita la clave de capturas" in refused.output, refused.output
+        assert not (tmp_path / "sin-clave" / "keys").exists()  # no key was made up to seal them with
+        key = secrets.token_bytes(32)
+        monkeypatch.setenv("CONVOCA_CAPTURE_KEY", base64.b64encode(key).decode())
+        get_settings.cache_clear()
+        done = runner.invoke(main, ["db", "upgrade", "--database", sqlite_url])
+        assert done.exit_code == 0 and "migraciones aplicadas: 0004" in done.output, done.output
+    finally:
+        get_settings.cache_clear()
+    database = Database(sqlite_url)
+    with database.read_session() as s:
+        first = s.exec(select(Capture).where(Capture.capture_id == ids[0])).one()
+    database.dispose()
+    assert unseal_personal(Keyring(key), first.capture_id, first.personal) == SUPPORTERS[0]

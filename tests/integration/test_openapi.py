@@ -45,6 +45,7 @@ def test_calendar_amendment_documents_its_yaml_body_and_required_reason(tmp_path
     assert put["requestBody"]["required"] is True and list(put["requestBody"]["content"]) == ["application/yaml"]
     reason = next(p for p in put["parameters"] if p["name"] == "X-Reason")
     assert reason["required"] is True and reason["in"] == "header"
+    assert reason["schema"]["minLength"] == 1 and reason["schema"]["pattern"] == r"\S"  # blank is refused as absent
 
 
 def test_the_receipt_documents_how_to_recompute_its_hash(tmp_path: Path) -> None:
