@@ -325,7 +325,8 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     except duckdb.Error:
         raise DomainError(ErrorKind.invalid, f"el padrón «{path.name}» no se puede leer como CSV") from None
     rejects = con.execute(
-        "SELECT count(*) OVER (), line, error_type::VARCHAR FROM reject_errors ORDER BY line LIMIT $n",
+        "SELECT count(*) OVER (), line, min(error_type::VARCHAR) FROM reject_errors GROUP BY line "
+        "ORDER BY line LIMIT $n",  # one entry per missing column: one per line is enough
         {"n": MAX_REPORTED},
     ).fetchall()
     if rejects:
