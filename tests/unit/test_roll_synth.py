@@ -163,3 +163,22 @@ def test_other_calendar_and_bad_requests(tmp_path: Path, synthetic: Calendar) ->
         synthesize_roll(synthetic, tmp_path / "roll.xlsx", seed=1)
     with pytest.raises(DomainError, match="escala"):
         synthesize_roll(synthetic, tmp_path / "roll.csv", seed=1, scale=0)
+
+
+def test_every_clave_goes_through_the_collision_check(
+    tmp_path: Path, durango: Calendar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Collisions are too rare at test scales to show up, so watch the check itself: every row's 3 digits are
+    the ones it returned."""
+    returned: list[np.ndarray] = []
+    real = _Claves.unique_digits
+
+    def spy(self: _Claves, base: np.ndarray, digits: np.ndarray) -> np.ndarray:
+        returned.append(real(self, base, digits))
+        return returned[-1]
+
+    monkeypatch.setattr(_Claves, "unique_digits", spy)
+    path = tmp_path / "roll.csv"
+    synthesize_roll(durango, path, seed=2, scale=SCALE)
+    digits = [int(r["clave_elector"][15:]) for r in read_csv(path)]
+    assert digits == np.concatenate(returned).tolist()
