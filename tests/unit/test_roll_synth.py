@@ -159,7 +159,7 @@ def test_other_calendar_and_bad_requests(tmp_path: Path, synthetic: Calendar) ->
     assert {r["entidad"] for r in rows} == {"23"}
     ln = Counter(r["municipio"] for r in rows if r["estatus"] == "lista_nominal")
     assert ln == {m.ine: int(m.lista_nominal * SCALE + 0.5) for m in synthetic.territory.municipios}
-    with pytest.raises(DomainError, match="debe ser .csv o .parquet"):
+    with pytest.raises(DomainError, match=r"debe ser \.csv o \.parquet"):
         synthesize_roll(synthetic, tmp_path / "roll.xlsx", seed=1)
     with pytest.raises(DomainError, match="escala"):
         synthesize_roll(synthetic, tmp_path / "roll.csv", seed=1, scale=0)
