@@ -270,7 +270,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _check_columns(found: list[str], name: str) -> None:
+def _check_columns(found: list[str], name: str, hint: str = "") -> None:
     repeated = sorted({c for c in found if found.count(c) > 1})
     missing = [c for c in COLUMNS if c not in found]
     extra = [c for c in found if c not in COLUMNS]
@@ -285,7 +285,7 @@ def _check_columns(found: list[str], name: str) -> None:
         raise DomainError(
             ErrorKind.invalid,
             f"el padrón «{name}» no tiene las columnas esperadas ({'; '.join(problems)}). "
-            f"Columnas: {', '.join(COLUMNS)}",
+            f"Columnas: {', '.join(COLUMNS)}{hint}",
         )
 
 
@@ -314,7 +314,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     found = [h.strip().lower() for h in header]
     if not found:
         raise DomainError(ErrorKind.invalid, f"el padrón «{path.name}» está vacío")
-    _check_columns(found, path.name)
+    _check_columns(found, path.name, " (CSV en UTF-8, separado por comas, con encabezado)")
     columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in found) + "}"
     source = (
         f"read_csv($path, header = true, auto_detect = false, columns = {columns}, delim = ',', quote = '\"', "
@@ -325,7 +325,8 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     except duckdb.Error:
         raise DomainError(ErrorKind.invalid, f"el padrón «{path.name}» no se puede leer como CSV") from None
     rejects = con.execute(
-        "SELECT count(*) OVER (), line, error_type::VARCHAR FROM reject_errors ORDER BY line LIMIT $n",
+        "SELECT count(*) OVER (), line, min(error_type::VARCHAR) FROM reject_errors GROUP BY line "
+        "ORDER BY line LIMIT $n",  # one entry per missing column: one per line is enough
         {"n": MAX_REPORTED},
     ).fetchall()
     if rejects:
@@ -447,7 +448,7 @@ def _write_parquet(
                        r.causa_baja
                 FROM raw r LEFT JOIN municipios m ON m.entidad = r.entidad AND m.ine = r.municipio
                 ORDER BY clave_lookup
-            ) TO '{tmp.replace("'", "''")}' (FORMAT parquet, COMPRESSION zstd)
+            ) TO '{tmp.replace("'", "''")}' (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)
             """,
             {"lookup_outer": outer, "lookup_inner": inner},
         )
