@@ -129,6 +129,52 @@ def gubernatura_verdict(cal: Calendar, *, valid: int, reached: int, flagged: int
     )
 
 
+def ayuntamiento_verdict(
+    cal: Calendar, aspirante_id: int, name: str, municipio: str, *, valid: int, reached: int
+) -> AspiranteVerdict:
+    """An aspirante to an ayuntamiento, dispersion by sección: each sección's Lista Nominal is its municipio's
+    shared out evenly (the roll would give it); the first ``reached`` secciones reach their minimum."""
+    cargo = cal.cargo("ayuntamiento")
+    assert cargo.dispersion is not None
+    quota = next(q for q in quotas(cal, cargo) if q.demarcacion.id == municipio)
+    m = next(m for m in cal.territory.municipios if m.inegi == municipio)
+    assert m.secciones and quota.required
+    first = int(m.ine) * 10
+    units = []
+    for i in range(m.secciones):
+        minimum = cargo.dispersion.per_unit(m.lista_nominal // m.secciones + i % 5)
+        got = minimum + i % 3 if i < reached else minimum // 3
+        units.append(
+            UnitResult(str(first + i), f"Sección {first + i}", got, minimum, got >= minimum, max(0, minimum - got))
+        )
+    spread = sum(u.valid for u in units)
+    assert spread <= valid
+    counts = {s.value: n // 20 for s, n in REJECTED.items()} | {Status.valido.value: valid}
+    received = sum(counts.values())
+    reached_count = sum(u.reached for u in units)
+    needed = cargo.dispersion.units_needed(len(units))
+    return AspiranteVerdict(
+        aspirante_id=aspirante_id,
+        name=name,
+        cargo_id="ayuntamiento",
+        demarcacion_id=municipio,
+        demarcacion_name=quota.demarcacion.name,
+        base_count=quota.base_count,
+        required=quota.required,
+        received=received,
+        counts=counts,
+        causes={"defuncion": counts[Status.baja.value]},
+        valid=valid,
+        flagged=0,
+        by_municipio=[
+            {"id": municipio, "name": m.name, "received": received - counts[Status.no_encontrado.value], "valid": valid}
+        ],
+        dispersion=DispersionResult(
+            "seccion", "1", needed, len(units), reached_count, reached_count >= needed, cargo.dispersion.assumed, units
+        ),
+    )
+
+
 def run_counts(verdicts: list[AspiranteVerdict]) -> dict[str, Any]:
     """What a run records (VerificationRun.counts)."""
     by_status: dict[str, int] = {}
@@ -178,7 +224,7 @@ def store_run(
     run = VerificationRun(
         run_key=key,
         process_id=PID,
-        cargo_id="gubernatura",
+        cargo_id=verdicts[0].cargo_id,
         kind=kind,
         complete=complete,
         roll_version_id=roll.id,
@@ -366,7 +412,7 @@ def test_every_page_is_numbered_and_stamped(final_pdf: bytes) -> None:
     pages = pages_of(final_pdf)
     for i, page in enumerate(pages, start=1):
         assert f"Página {i} de {len(pages)}" in page
-        assert "Dictamen sobre el apoyo de la ciudadanía · Gubernatura" in page
+        assert "Dictamen · Gubernatura · Proceso Electoral Local 2021-2022" in page
 
 
 # -- proyecto: what is not confirmed is said, on every page ----------------------------------------------------
@@ -399,6 +445,30 @@ def test_incomplete_run_with_flagged_apoyos_is_a_proyecto(
     assert "NO CUMPLE" not in text and "Resolutivo" not in text
 
 
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"complete": False}, "antes de que concluyeran todos los periodos de captación"),
+        ({"kind": "preliminar"}, "Es una verificación preliminar, no la verificación final del cargo."),
+        ({"kind": "manual"}, "Es una verificación a solicitud, no la verificación final del cargo."),
+        ({"flagged": 3}, "Tres (3) apoyos que la compulsa registral tiene por válidos están pendientes de revisión"),
+        ({}, None),
+    ],
+)
+def test_each_unconfirmed_input_alone_makes_a_proyecto(
+    database: Database, cal: Calendar, roll: RollVersion, changes: dict[str, Any], reason: str | None
+) -> None:
+    from verification.dictamen import dictamen_content
+
+    verdict = gubernatura_verdict(cal, valid=13_512, reached=25, flagged=changes.pop("flagged", 0))
+    run = store_run(database, roll, [verdict], key=f"alone-{sorted(changes.items())}-{verdict.flagged}", **changes)
+    content = dictamen_content(cal, run, roll).content
+    assert content["draft"] is (reason is not None)
+    assert [r for r in content["draft_reasons"] if reason and reason in r] == content["draft_reasons"]
+    words = content["aspirantes"][0]["verdict"]["text"]
+    assert ("cumpliría" in words) is (reason is not None) and ("CUMPLE" in words) is (reason is None)
+
+
 def test_assumed_dispersion_rule_alone_makes_a_proyecto(tmp_path: Path) -> None:
     # Durango's calendar as shipped: the rule is assumed. Complete, final, clean figures, as in the final one.
     with fresh(tmp_path, DURANGO.read_text()) as (database, docs, roll):
@@ -412,6 +482,33 @@ def test_assumed_dispersion_rule_alone_makes_a_proyecto(tmp_path: Path) -> None:
     assert "antes de que concluyeran" not in text and "pendientes de revisión" not in text  # only the reason that holds
     assert "la persona aspirante Ana Sofía Núñez de la Peña cumpliría con el apoyo" in text
     assert "CUMPLE" not in text
+
+
+def test_ayuntamiento_with_several_aspirantes_and_sección_units(tmp_path: Path) -> None:
+    with fresh(tmp_path, DURANGO.read_text()) as (database, docs, roll):
+        cal = docs.calendars.active(PID).calendar
+        verdicts = [
+            ayuntamiento_verdict(cal, 11, "José Ángel Ibarra Muñoz", "10005", valid=5_120, reached=171),
+            ayuntamiento_verdict(cal, 12, "María Guadalupe Peña Ortíz", "10005", valid=2_310, reached=12),
+            ayuntamiento_verdict(cal, 13, "Luis Fernando de la O", "10007", valid=2_601, reached=104),
+        ]
+        run = store_run(database, roll, verdicts, key="ayuntamientos")
+        version = generate_dictamen(docs, run, roll, utc("2022-02-12T08:00:00Z"))
+        pdf = docs.pdf(version)
+    assert version.kind == "dictamen-ayuntamiento"
+    text = text_of(pdf)
+    # The summary: one row per aspirante, in conditional words (Durango's sección rule is assumed).
+    assert re.search(r"José Ángel Ibarra Muñoz\s+Durango\s+5,\d{3}\s+5,120\s+4,967\s+Cumpliría", text)
+    assert re.search(r"María Guadalupe Peña Ortíz\s+Durango\s+2,\d{3}\s+2,310\s+4,967\s+No cumpliría", text)
+    assert re.search(r"Luis Fernando de la O\s+Gómez Palacio\s+2,\d{3}\s+2,601\s+2,650\s+No cumpliría", text)
+    # Secciones: how many reach their minimum, how many the rule needs (half of 333: 167), and each one's figures.
+    assert "en ciento setenta y una (171) de las trescientas treinta y tres (333) secciones electorales" in text
+    assert "la regla exige ciento sesenta y siete (167)" in text
+    short = next(u for u in verdicts[1].dispersion.units if not u.reached)  # type: ignore[union-attr]
+    assert re.search(rf"{short.name}\s+{short.valid}\s+{short.minimum}\s+{short.short_by}", text)
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        alts = [str(o.get("/Alt")) for o in doc.objects if isinstance(o, pikepdf.Dictionary) and "/Alt" in o]
+    assert "Gráfica: 171 secciones electorales alcanzan su mínimo; se requieren 167 de 333" in alts
 
 
 # -- versions: the figures decide -------------------------------------------------------------------------------

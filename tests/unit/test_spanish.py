@@ -83,6 +83,13 @@ def test_uno_is_apocopated_before_mil_millones_and_a_noun(n: int, cardinal: str,
     assert es.count_words(n) == before_a_noun
 
 
+def test_feminine_counts_agree_in_the_hundreds_but_not_in_millones() -> None:
+    assert es.count_words(333, feminine=True) == "trescientas treinta y tres"  # secciones
+    assert es.count_words(171, feminine=True) == "ciento setenta y una"
+    assert es.count_words(2_300_000, feminine=True) == "dos millones trescientas mil"
+    assert es.count_words(200_000_000, feminine=True) == "doscientos millones"
+
+
 def test_masculine_ordinals_for_resolutivos() -> None:
     assert [es.ordinal_masculine(n) for n in (1, 2, 3, 10, 11, 21)] == [
         "primero",

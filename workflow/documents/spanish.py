@@ -34,10 +34,14 @@ def words(value: int) -> str:
 
 
 def count_words(n: int, feminine: bool = False) -> str:
-    """A count before a noun: «veintiún municipios», «veintiuna secciones», «un distrito», «mil un apoyos»."""
+    """A count before a noun: «veintiún municipios», «veintiuna secciones», «un distrito», «mil un apoyos»,
+    «trescientas treinta y tres secciones» (hundreds agree too, except those of «millones», a noun of its own)."""
     w = words(n)
     if w.endswith("uno"):
         w = w[:-3] + ("una" if feminine else ("ún" if w.endswith("iuno") else "un"))
+    if feminine:
+        last = max((m.end() for m in re.finditer(r"\bmill(ón|ones)\b", w)), default=0)
+        w = w[:last] + re.sub(r"ientos\b", "ientas", w[last:])
     return w
 
 
