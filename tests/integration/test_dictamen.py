@@ -489,7 +489,7 @@ def test_ayuntamiento_with_several_aspirantes_and_sección_units(tmp_path: Path)
         cal = docs.calendars.active(PID).calendar
         verdicts = [
             ayuntamiento_verdict(cal, 11, "José Ángel Ibarra Muñoz", "10005", valid=5_120, reached=171),
-            ayuntamiento_verdict(cal, 12, "María Guadalupe Peña Ortíz", "10005", valid=2_310, reached=12),
+            ayuntamiento_verdict(cal, 12, "María Guadalupe Peña Ortíz", "10005", valid=5_003, reached=12),
             ayuntamiento_verdict(cal, 13, "Luis Fernando de la O", "10007", valid=2_601, reached=104),
         ]
         run = store_run(database, roll, verdicts, key="ayuntamientos")
@@ -499,7 +499,9 @@ def test_ayuntamiento_with_several_aspirantes_and_sección_units(tmp_path: Path)
     text = text_of(pdf)
     # The summary: one row per aspirante, in conditional words (Durango's sección rule is assumed).
     assert re.search(r"José Ángel Ibarra Muñoz\s+Durango\s+5,\d{3}\s+5,120\s+4,967\s+Cumpliría", text)
-    assert re.search(r"María Guadalupe Peña Ortíz\s+Durango\s+2,\d{3}\s+2,310\s+4,967\s+No cumpliría", text)
+    # Enough apoyos but in too few secciones: the dispersion decides.
+    assert re.search(r"María Guadalupe Peña Ortíz\s+Durango\s+5,\d{3}\s+5,003\s+4,967\s+No cumpliría", text)
+    assert "en doce (12) secciones electorales, de las ciento sesenta y siete (167) que exige" in text
     assert re.search(r"Luis Fernando de la O\s+Gómez Palacio\s+2,\d{3}\s+2,601\s+2,650\s+No cumpliría", text)
     # Secciones: how many reach their minimum, how many the rule needs (half of 333: 167), and each one's figures.
     assert "en ciento setenta y una (171) de las trescientas treinta y tres (333) secciones electorales" in text
