@@ -8,12 +8,16 @@ from litestar import Controller, HttpMethod, Request, Response, get, route
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
-from workflow.documents.context import DOCUMENT_KINDS
+from workflow.documents.context import family_of, known_kinds
 from workflow.documents.records import DocumentVersion
 
 from ..errors import documented, not_found
 from ..schemas import DocumentOut, ProcessId, RowId
 from ..services import Services
+
+# A document in a sentence, with the agreement it asks: «la convocatoria … publicada», «el protocolo … publicado»;
+# a dictamen by its kind: «el documento «dictamen-gubernatura»».
+NAMED = {"convocatoria": ("la convocatoria", "publicada"), "protocolo": ("el protocolo", "publicado")}
 
 
 def out(v: DocumentVersion) -> DocumentOut:
@@ -85,17 +89,18 @@ class DocumentController(Controller):
         ] = None,
     ) -> Response:
         services.calendars.active(process_id)  # 404 for a process that does not exist
-        if kind not in DOCUMENT_KINDS:
-            raise not_found(f"no hay documento «{kind}»; documentos: {', '.join(DOCUMENT_KINDS)}")
+        if family_of(kind) is None:
+            raise not_found(f"no hay documento «{kind}»; documentos: {known_kinds()}")
         versions = [v for v in services.documents.versions(process_id, published=True) if v.kind == kind]
         chosen = (
             versions[-1] if versions and version is None else next((v for v in versions if v.number == version), None)
         )
         if chosen is None:
+            named, published = NAMED.get(kind, (f"el documento «{kind}»", "publicado"))
             raise not_found(
-                f"la {kind} de {process_id} aún no está publicada"
+                f"{named} de {process_id} aún no está {published}"
                 if version is None
-                else f"no existe la versión {version} publicada de la {kind}"
+                else f"no existe la versión {version} publicada de {named}"
             )
         return pdf_response(services, request, chosen)
 

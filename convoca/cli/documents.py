@@ -68,9 +68,10 @@ def list_cmd(process_id: str, database_url: str | None) -> None:
     versions = service.versions(process_id)
     if not versions:
         click.echo(f"{process_id}: aún no hay documentos generados")
+    width = max([13, *(len(v.kind) for v in versions)])  # a dictamen's kind names its cargo
     for v in versions:
         published = f"publicado {format_local(v.published_at, tz)}" if v.published_at else "sin publicar"
         click.echo(
-            f"{v.id:>4}  {v.kind:<13} v{v.number}  calendario v{v.calendar_version}  "
+            f"{v.id:>4}  {v.kind:<{width}} v{v.number}  calendario v{v.calendar_version}  "
             f"{format_local(v.generated_at, tz)}  {published}  {v.size:>9,} bytes  {v.sha256}"
         )

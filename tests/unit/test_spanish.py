@@ -64,3 +64,38 @@ def test_window_with_exclusive_midnight_end_reads_as_24_00_of_the_last_day() -> 
     )
     assert es.zone_label(start, MONTERREY) == "hora estándar central, UTC−06:00"
     assert es.zone_label(datetime(2022, 5, 1, tzinfo=UTC), MONTERREY).endswith("UTC−05:00")
+
+
+@pytest.mark.parametrize(
+    ("n", "cardinal", "before_a_noun"),
+    [
+        (13079, "trece mil setenta y nueve", "trece mil setenta y nueve"),
+        (21, "veintiuno", "veintiún"),
+        (21000, "veintiún mil", "veintiún mil"),  # num2words says «veintiuno mil»
+        (41001, "cuarenta y un mil uno", "cuarenta y un mil un"),
+        (121000, "ciento veintiún mil", "ciento veintiún mil"),
+        (31000000, "treinta y un millones", "treinta y un millones"),
+        (2021, "dos mil veintiuno", "dos mil veintiún"),
+    ],
+)
+def test_uno_is_apocopated_before_mil_millones_and_a_noun(n: int, cardinal: str, before_a_noun: str) -> None:
+    assert es.words(n) == cardinal
+    assert es.count_words(n) == before_a_noun
+
+
+def test_feminine_counts_agree_in_the_hundreds_but_not_in_millones() -> None:
+    assert es.count_words(333, feminine=True) == "trescientas treinta y tres"  # secciones
+    assert es.count_words(171, feminine=True) == "ciento setenta y una"
+    assert es.count_words(2_300_000, feminine=True) == "dos millones trescientas mil"
+    assert es.count_words(200_000_000, feminine=True) == "doscientos millones"
+
+
+def test_masculine_ordinals_for_resolutivos() -> None:
+    assert [es.ordinal_masculine(n) for n in (1, 2, 3, 10, 11, 21)] == [
+        "primero",
+        "segundo",
+        "tercero",
+        "décimo",
+        "décimo primero",
+        "vigésimo primero",
+    ]

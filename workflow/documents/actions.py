@@ -6,12 +6,20 @@ from typing import Any
 
 from workflow.engine.registry import ActionContext, ActionRegistry
 
-from .context import DOCUMENT_KINDS
+from .context import DOCUMENT_KINDS, family_of
 from .service import DocumentService
 
 
 def _kinds(ctx: ActionContext) -> list[str]:
+    """The calendar documents to generate. A dictamen is never generated here: it needs a verification run, and
+    the verification generates it."""
     kinds = ctx.params.get("documents") or list(DOCUMENT_KINDS)
+    supplemented = [k for k in kinds if k not in DOCUMENT_KINDS and family_of(k) is not None]
+    if supplemented:
+        raise ValueError(
+            f"{', '.join(supplemented)}: se genera al terminar la verificación, no desde el calendario; "
+            f"documentos del calendario: {', '.join(DOCUMENT_KINDS)}"
+        )
     unknown = [k for k in kinds if k not in DOCUMENT_KINDS]
     if unknown:
         raise ValueError(f"documentos desconocidos: {', '.join(unknown)}; documentos: {', '.join(DOCUMENT_KINDS)}")

@@ -6,8 +6,9 @@ the document's fingerprint: an amendment that leaves it unchanged produces no ne
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,11 @@ from workflow.calendar.timeline import ResolvedPhase, timeline
 
 from . import spanish as es
 
-DOCUMENT_KINDS = ("convocatoria", "protocolo")
+DOCUMENT_KINDS = ("convocatoria", "protocolo")  # made from the calendar alone: what the engine generates
+# Families of documents that also need content from a caller: the dictamen needs a verification run. One document
+# per subject, kind «<family>-<subject>» (``dictamen-gubernatura``); never generated from the calendar alone.
+SUPPLEMENTED = ("dictamen",)
+KIND_MAX_LENGTH = 40  # document_version.kind
 
 TITLES = {
     "convocatoria": "Convocatoria a la ciudadanía interesada en postularse a una candidatura independiente",
@@ -57,12 +62,43 @@ class VersionStamp:
     fingerprint: str
 
 
+@dataclass(frozen=True)
+class Supplement:
+    """What a caller adds to a document the calendar alone cannot make (a dictamen: the figures of a verification
+    run). ``content`` is plain JSON-serialisable data: the template reads it as ``doc.extra``, it is part of the
+    fingerprint (other figures, a new version; the same figures, none) and it is attached to the PDF/A as JSON, as
+    the calendar is. ``created`` dates the PDF and the document (place and date): take it from the caller's inputs,
+    never from the clock, so that the same inputs give the same bytes."""
+
+    title: str
+    content: dict[str, Any]
+    created: datetime
+    attachment_name: str
+    attachment_description: str
+
+
+# Builds a supplement from the calendar in force, so that the content and the attached calendar are one version.
+Supplier = Callable[[Calendar], Supplement]
+
+
+def family_of(kind: str) -> str | None:
+    """The template family of a document kind: the kind itself for a calendar document, the part before the first
+    hyphen for a supplemented one (``dictamen-gubernatura`` → ``dictamen``); None if it is no document kind."""
+    if kind in DOCUMENT_KINDS:
+        return kind
+    family, _, subject = kind.partition("-")
+    if family in SUPPLEMENTED and subject and len(kind) <= KIND_MAX_LENGTH:
+        return family
+    return None
+
+
+def known_kinds() -> str:
+    """The document kinds, in words, for error messages."""
+    return ", ".join([*DOCUMENT_KINDS, *(f"{f}-<cargo>" for f in SUPPLEMENTED)])
+
+
 def _count_words(n: int, feminine: bool) -> str:
-    """A count before a noun: «veintiún municipios», «veintiuna secciones», «un distrito»."""
-    w = es.words(n)
-    if w.endswith("uno"):
-        w = w[:-3] + ("una" if feminine else ("ún" if w.endswith("iuno") else "un"))
-    return w
+    return es.count_words(n, feminine)
 
 
 def _upload_deadline(r: ResolvedPhase, tz: ZoneInfo) -> tuple[str | None, str | None]:
@@ -111,7 +147,7 @@ def _applies(phase: Phase, cargo: Cargo) -> bool:
     return not phase.cargos or cargo.id in phase.cargos
 
 
-def _dispersion_words(cal: Calendar, cargo: Cargo) -> str | None:
+def dispersion_words(cal: Calendar, cargo: Cargo) -> str | None:
     rule = cargo.dispersion
     if rule is None:
         return None
@@ -163,7 +199,7 @@ def _cargo(cal: Calendar, cargo: Cargo, periods: list[ResolvedPhase]) -> dict[st
         ],
         "total_base": es.number(sum(q.base_count or 0 for q in rows)),
         "total_required": es.number(sum(q.required or 0 for q in rows)),
-        "dispersion_words": _dispersion_words(cal, cargo),
+        "dispersion_words": dispersion_words(cal, cargo),
         "dispersion_assumed": bool(dispersion and dispersion.assumed),
         "dispersion_unit": UNIT_PLURAL[dispersion.unit] if dispersion else None,
     }
@@ -184,10 +220,37 @@ def _issued(periods: list[ResolvedPhase], kind: str) -> ResolvedPhase:
     return periods[0]
 
 
-def shown(cal: Calendar, kind: str) -> dict[str, Any]:
-    """The content of document ``kind``: plain data, JSON-serialisable, for the template and the fingerprint."""
-    if kind not in DOCUMENT_KINDS:
-        raise ValueError(f"documento desconocido «{kind}»; documentos: {', '.join(DOCUMENT_KINDS)}")
+def _supplemented(cal: Calendar, kind: str, family: str, supplement: Supplement) -> dict[str, Any]:
+    """A supplemented document: what the letterhead and the closing need from the calendar, and the caller's
+    content under ``extra``; nothing else of the calendar, so that an unrelated amendment makes no new version."""
+    p = cal.process
+    return {
+        "kind": kind,
+        "family": family,
+        "title": supplement.title,
+        "process": {"id": p.id, "name": p.name, "state": p.state, "timezone": p.timezone},
+        "ople": {"name": p.ople.name, "acronym": p.ople.acronym, "address": p.ople.address, "website": p.ople.website},
+        "signatories": [{"name": s.name, "title": s.title} for s in p.signatories],
+        "place": cal.documents.city or p.state,
+        "issued_words": es.date_words(supplement.created.astimezone(cal.tz).date()),
+        "extra": supplement.content,
+    }
+
+
+def shown(cal: Calendar, kind: str, supplement: Supplement | None = None) -> dict[str, Any]:
+    """The content of document ``kind``: plain data, JSON-serialisable, for the template and the fingerprint.
+    A supplemented kind (``dictamen-<cargo>``) needs its ``supplement``; a calendar document takes none."""
+    family = family_of(kind)
+    if family is None:
+        raise ValueError(f"documento desconocido «{kind}»; documentos: {known_kinds()}")
+    if (family in SUPPLEMENTED) != (supplement is not None):
+        raise ValueError(
+            f"el documento «{kind}» se genera con el contenido de una verificación, no solo con el calendario"
+            if supplement is None
+            else f"el documento «{kind}» se genera solo con el calendario"
+        )
+    if supplement is not None:
+        return _supplemented(cal, kind, family, supplement)
     p = cal.process
     periods = timeline(cal)
     by_kind: dict[str, list[dict[str, Any]]] = {k.value: [] for k in PhaseKind}

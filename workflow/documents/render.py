@@ -1,7 +1,8 @@
 """Jinja2 → HTML → WeasyPrint → PDF/A-3b, reproducibly: the same calendar and templates give the same bytes.
 
 The calendar version the document came from is embedded as an attachment (the PDF/A-3 way to carry a source), the
-metadata dates derive from that version, and the document language is es-MX.
+metadata dates derive from that version, and the document language is es-MX. A supplemented document (the dictamen)
+also carries its caller's content as a JSON attachment, and its dates derive from that content.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import jinja2
 
 from workflow.calendar.model import Calendar
 
-from .context import VersionStamp, shown
+from .context import DOCUMENT_KINDS, SUPPLEMENTED, Supplement, VersionStamp, family_of, shown
 from .spanish import ordinal_feminine
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -77,7 +78,11 @@ class DocumentRenderer:
 
     def _template_sources(self, env: jinja2.Environment, kind: str) -> str:
         # Every template the document may include, in a stable order, so that editing one makes a new version.
-        names = sorted(n for n in env.list_templates() if n.endswith((".j2", ".css")))
+        family = family_of(kind)
+        assert family is not None  # shown() has refused an unknown kind already
+        names = sorted(
+            n for n in env.list_templates() if n.endswith((".j2", ".css")) and not _belongs_elsewhere(n, family)
+        )
         loader = env.loader
         assert loader is not None  # list_templates above has already needed it
         return "\0".join(f"{n}\0{loader.get_source(env, n)[0]}" for n in names)
@@ -94,25 +99,27 @@ class DocumentRenderer:
         path = self._inside(cal.process.ople.logo)
         return path.as_uri() if path is not None and path.is_file() else None
 
-    def _prepare(self, cal: Calendar, kind: str) -> _Prepared:
+    def _prepare(self, cal: Calendar, kind: str, supplement: Supplement | None) -> _Prepared:
         env, search = self._environment(cal)
-        content = shown(cal, kind)
+        content = shown(cal, kind, supplement)
         return _Prepared(env, search[-1], content, fingerprint(content, self._template_sources(env, kind)))
 
     def _html(self, prep: _Prepared, cal: Calendar, kind: str, stamp: VersionStamp, created: datetime) -> str:
-        return prep.env.get_template(f"{kind}.html.j2").render(
+        return prep.env.get_template(f"{family_of(kind)}.html.j2").render(
             doc=prep.content,
             stamp=stamp,
             logo=self._logo(cal),
             created=created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
 
-    def fingerprint(self, cal: Calendar, kind: str) -> str:
-        return self._prepare(cal, kind).fingerprint
+    def fingerprint(self, cal: Calendar, kind: str, supplement: Supplement | None = None) -> str:
+        return self._prepare(cal, kind, supplement).fingerprint
 
-    def html(self, cal: Calendar, kind: str, stamp: VersionStamp, created: datetime) -> tuple[str, Path]:
+    def html(
+        self, cal: Calendar, kind: str, stamp: VersionStamp, created: datetime, supplement: Supplement | None = None
+    ) -> tuple[str, Path]:
         """The HTML that would be rendered, and the base folder its relative links resolve against."""
-        prep = self._prepare(cal, kind)
+        prep = self._prepare(cal, kind, supplement)
         return self._html(prep, cal, kind, stamp, created), prep.base
 
     def render(
@@ -124,12 +131,14 @@ class DocumentRenderer:
         created: datetime,
         document_version: int | None = None,
         calendar_version: int | None = None,
+        supplement: Supplement | None = None,
     ) -> RenderedDocument:
-        """``created`` is the instant written in the PDF's metadata: derive it from the calendar version, never
-        from the clock, so that rendering again gives the same bytes."""
+        """``created`` is the instant written in the PDF's metadata: derive it from the calendar version (or the
+        supplement's inputs), never from the clock, so that rendering again gives the same bytes. A supplemented
+        kind (``dictamen-<cargo>``) needs its ``supplement``."""
         from weasyprint import HTML, Attachment  # heavy import (~1 s): only where documents are rendered
 
-        prep = self._prepare(cal, kind)
+        prep = self._prepare(cal, kind, supplement)
         fp = prep.fingerprint
         stamp = VersionStamp(document_version, calendar_version, fp)
         html, base = self._html(prep, cal, kind, stamp, created), prep.base
@@ -142,13 +151,37 @@ class DocumentRenderer:
             modified=created,
             relationship="Source",
         )
+        attachments = [attachment]
+        if supplement is not None:
+            attachments.append(
+                Attachment(
+                    string=json.dumps(supplement.content, ensure_ascii=False, sort_keys=True, indent=1, default=str),
+                    name=supplement.attachment_name,
+                    description=supplement.attachment_description,
+                    created=created,
+                    modified=created,
+                    relationship="Data",
+                )
+            )
         pdf = HTML(string=html, base_url=str(base)).write_pdf(
             pdf_variant=PDF_VARIANT,
             pdf_tags=True,
-            attachments=[attachment],
+            attachments=attachments,
             pdf_identifier=bytes.fromhex(fp[:32]),
         )
         return RenderedDocument(kind, pdf, fp, prep.content["title"])
+
+
+def _belongs_elsewhere(name: str, family: str) -> bool:
+    """Is template ``name`` another document's own, to be left out of ``family``'s fingerprint? A supplemented
+    family's templates (``dictamen.html.j2``, ``dictamen.css``, ``dictamen/…``) are its alone, and a supplemented
+    document leaves out the calendar documents' own templates. The calendar documents keep fingerprinting each
+    other's templates, as they always have: changing that would make new versions of published documents that show
+    nothing new."""
+    owner = name.split("/", 1)[0].split(".", 1)[0]
+    if owner == family:
+        return False
+    return owner in SUPPLEMENTED or (family in SUPPLEMENTED and owner in DOCUMENT_KINDS)
 
 
 def _ordinal_filter(n: int) -> str:

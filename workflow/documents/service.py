@@ -11,7 +11,7 @@ from workflow.engine.store import CalendarStore
 from workflow.storage.db import Database, storable_id
 from workflow.storage.files import BlobStore
 
-from .context import DOCUMENT_KINDS
+from .context import DOCUMENT_KINDS, Supplier
 from .records import DocumentVersion
 from .render import DocumentRenderer
 
@@ -47,15 +47,15 @@ class DocumentService:
         return self.blobs.read(version.sha256, ".pdf")
 
     def generate(
-        self, process_id: str, kind: str, now: datetime, *, publish: bool = False
+        self, process_id: str, kind: str, now: datetime, *, publish: bool = False, supplier: Supplier | None = None
     ) -> tuple[DocumentVersion, bool]:
         """The document as the calendar in force shows it: a new version only if what it shows changed.
-        Returns the version and whether it is new."""
-        if kind not in DOCUMENT_KINDS:
-            raise ValueError(f"documento desconocido «{kind}»; documentos: {', '.join(DOCUMENT_KINDS)}")
+        Returns the version and whether it is new. A supplemented kind (``dictamen-<cargo>``) takes its content
+        from ``supplier``, called with the calendar in force; its figures are part of what it shows."""
         active = self.calendars.active(process_id)
         cal = active.calendar
-        fingerprint = self.renderer.fingerprint(cal, kind)
+        supplement = supplier(cal) if supplier is not None else None
+        fingerprint = self.renderer.fingerprint(cal, kind, supplement)  # refuses an unknown or unsupplied kind
         latest = self.latest(process_id, kind)
         if latest is not None and latest.fingerprint == fingerprint:
             if publish and latest.published_at is None:
@@ -66,9 +66,11 @@ class DocumentService:
             cal,
             kind,
             calendar_text=active.loaded.text,
-            created=active.version.created_at,  # from the version, so rendering again gives the same bytes
+            # From the inputs, never the clock, so that rendering again gives the same bytes.
+            created=supplement.created if supplement is not None else active.version.created_at,
             document_version=number,
             calendar_version=active.version.number,
+            supplement=supplement,
         )
         sha, _ = self.blobs.put(doc.pdf, ".pdf")  # on disk and synced before the row says it exists
         version = DocumentVersion(
@@ -105,7 +107,8 @@ class DocumentService:
         version.published_at = version.published_at or now
 
     def publish(self, process_id: str, kinds: list[str] | None, now: datetime) -> list[DocumentVersion]:
-        """Publish the latest version of each kind (all generated kinds by default)."""
+        """Publish the latest version of each kind (by default the calendar documents; a dictamen is published
+        when it is generated, or when named)."""
         published = []
         for kind in kinds or DOCUMENT_KINDS:
             latest = self.latest(process_id, kind)
@@ -115,8 +118,8 @@ class DocumentService:
         return published
 
     def refresh(self, process_id: str, now: datetime) -> list[DocumentVersion]:
-        """After an amendment: regenerate every document already generated; a new version of a published
-        document is published at once."""
+        """After an amendment: regenerate every calendar document already generated; a new version of a published
+        document is published at once. A dictamen is not regenerated here: it needs its verification run."""
         new = []
         for kind in DOCUMENT_KINDS:
             latest = self.latest(process_id, kind)

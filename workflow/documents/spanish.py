@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -26,7 +27,22 @@ def percentage(value: Decimal | float) -> str:
 
 
 def words(value: int) -> str:
-    return num2words(value, lang="es")
+    """13079 → «trece mil setenta y nueve». «Uno» before «mil» or «millones» is apocopated, which num2words does
+    not do: 21000 → «veintiún mil», 41001 → «cuarenta y un mil uno»."""
+    text = num2words(value, lang="es")
+    return re.sub(r"\b(veinti)?uno (?=mil\b|millones\b)", lambda m: "veintiún " if m[1] else "un ", text)
+
+
+def count_words(n: int, feminine: bool = False) -> str:
+    """A count before a noun: «veintiún municipios», «veintiuna secciones», «un distrito», «mil un apoyos»,
+    «trescientas treinta y tres secciones» (hundreds agree too, except those of «millones», a noun of its own)."""
+    w = words(n)
+    if w.endswith("uno"):
+        w = w[:-3] + ("una" if feminine else ("ún" if w.endswith("iuno") else "un"))
+    if feminine:
+        last = max((m.end() for m in re.finditer(r"\bmill(ón|ones)\b", w)), default=0)
+        w = w[:last] + re.sub(r"ientos\b", "ientas", w[last:])
+    return w
 
 
 def _feminine(masculine: str) -> str:
@@ -38,6 +54,13 @@ def ordinal_feminine(n: int) -> str:
     if 11 <= n <= 19:
         return "décima " + ordinal_feminine(n - 10)
     return _feminine(num2words(n, lang="es", to="ordinal"))
+
+
+def ordinal_masculine(n: int) -> str:
+    """1 → «primero», 11 → «décimo primero»: the numbering of a dictamen's resolutivos."""
+    if 11 <= n <= 19:
+        return "décimo " + ordinal_masculine(n - 10)
+    return str(num2words(n, lang="es", to="ordinal"))
 
 
 def day_words(day: int) -> str:
