@@ -139,12 +139,15 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
     data = settings.data_dir
     rolls = RollStore(db, data, keyring, calendars)
     classifier = Dask(settings.dask_scheduler) if settings.dask_scheduler else in_process
-    verification = VerificationService(db, calendars, rolls, data / "verification", classifier=classifier)
+    documents = DocumentService(db, calendars, BlobStore(data / "files"), DocumentRenderer(settings.calendars_dir))
+    verification = VerificationService(
+        db, calendars, rolls, data / "verification", classifier=classifier, documents=documents
+    )
     services = Services(
         db=db,
         clock=clock,
         calendars=calendars,
-        documents=DocumentService(db, calendars, BlobStore(data / "files"), DocumentRenderer(settings.calendars_dir)),
+        documents=documents,
         participants=participants,
         captures=CaptureService(
             db,

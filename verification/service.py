@@ -30,12 +30,14 @@ from workflow.calendar.localtime import format_local
 from workflow.calendar.model import Calendar, Demarcacion
 from workflow.captures.records import Capture
 from workflow.captures.windows import window_for
+from workflow.documents.service import DocumentService
 from workflow.documents.spanish import short_date
 from workflow.engine.store import CalendarStore
 from workflow.errors import DomainError, ErrorKind
 from workflow.participants.records import Aspirante
 from workflow.storage.db import Database
 
+from .dictamen import generate_dictamen
 from .distributed import Classifier, in_process
 from .exports import write_exports
 from .records import ApoyoResult, CaptureTriage, RollVersion, VerificationRun
@@ -85,6 +87,7 @@ class VerificationService:
         *,
         thresholds_version: str = "",
         classifier: Classifier = in_process,
+        documents: DocumentService | None = None,
     ) -> None:
         self.db = db
         self.calendars = calendars
@@ -92,6 +95,7 @@ class VerificationService:
         self.exports_dir = exports_dir
         self.thresholds_version = thresholds_version
         self.classifier = classifier
+        self.documents = documents  # when given, every finished run gets its dictamen
 
     # -- inputs ----------------------------------------------------------------------------------------------------
 
@@ -169,6 +173,7 @@ class VerificationService:
 
         existing = self._by_key(run_key) if run_key else None
         if existing is not None and existing.status == "done":
+            self._dictamen(existing, roll, now)  # an attempt may have stopped between the run and its dictamen
             return RunReport(existing, [], reused=True)
         if existing is not None and kind is not None and now - existing.started_at < STALE:
             return RunReport(existing, [], reused=True)  # another worker is running it now
@@ -245,7 +250,18 @@ class VerificationService:
         folios = dict(zip(data["capture_id"], data["folio"], strict=True))
         write_exports(self.exports_dir, run, results, folios)
         self._finish(run, results, found, now, duration, received_before, cal)
+        self._dictamen(run, roll, now)
         return RunReport(run, found, reused=False)
+
+    def _dictamen(self, run: VerificationRun, roll: RollVersion, now: datetime) -> None:
+        """The run's dictamen, unless a later run of the cargo stands (its dictamen must not be overwritten by
+        older figures). Idempotent: the same run makes no new version."""
+        if self.documents is None or run.status != "done" or not verdicts_of(run):
+            return
+        latest = self.latest(run.process_id, run.cargo_id)
+        if latest is not None and latest.id != run.id:
+            return
+        generate_dictamen(self.documents, run, roll, now)
 
     def _finish(
         self,

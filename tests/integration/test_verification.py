@@ -5,6 +5,7 @@ period; every registral status exactly as planted, reruns that change nothing, a
 from __future__ import annotations
 
 import csv
+import io
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pypdf import PdfReader
 from sqlmodel import select
 
 from convoca.cli import main
@@ -250,6 +252,11 @@ def test_the_engine_verifies_at_the_close_and_the_stage_after_the_grace(world: W
     assert final is not None and final.complete and final.kind == "final"
     assert world.statuses(final)[late] == Status.valido
     assert stage.tick() == {}  # once
+    dictamen = rt.services.documents.latest(PROCESS, "dictamen-gubernatura")
+    assert dictamen is not None and dictamen.published_at is None  # the OPLE publishes it, not the system
+    pdf = rt.services.documents.pdf(dictamen)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "PROYECTO" in text  # the dispersion rule is assumed: nothing final is printed as fact
     rt.engine.reconcile(world.clock.now())
     assert len(rt.services.verification.runs(PROCESS)) == 4  # nothing fired twice
     assert set(expected) <= set(world.statuses(final)) | set(
