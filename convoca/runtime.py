@@ -155,6 +155,7 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
             SealedBlobStore(data / "captures", key),
             keyring,
             crash_for_tests(),
+            secciones=rolls.secciones,
         ),
         progress=ProgressService(db, calendars, verification),
         rolls=rolls,

@@ -140,6 +140,7 @@ class RollStore:
         self.keyring = keyring
         self.calendars = calendars
         self.memory_limit = memory_limit
+        self._secciones: dict[int, frozenset[int]] = {}
 
     # --- queries ---------------------------------------------------------------------------------------------------
 
@@ -156,6 +157,26 @@ class RollStore:
 
     def parquet_path(self, version: RollVersion) -> Path:
         return self.data_dir / version.stored_path
+
+    def secciones(self, process_id: str) -> frozenset[int] | None:
+        """The secciones of the process's state in the roll in force (None while no roll is loaded). Read once
+        per roll version: a new version is a new file."""
+        version = self.current(process_id)
+        if version is None or version.id is None:
+            return None
+        cached = self._secciones.get(version.id)
+        if cached is None:
+            entity = self.calendars.active(process_id).calendar.process.entity_key
+            con = duckdb.connect()
+            try:
+                rows = con.sql(
+                    "SELECT DISTINCT seccion FROM read_parquet($path) WHERE entidad = $entity",
+                    params={"path": str(self.parquet_path(version)), "entity": entity},
+                ).fetchall()
+            finally:
+                con.close()
+            cached = self._secciones[version.id] = frozenset(r[0] for r in rows)
+        return cached
 
     def warnings(self, version: RollVersion) -> list[str]:
         """What a load accepts but someone should look at (Spanish): a cut date other than the calendar's, and

@@ -372,3 +372,20 @@ def test_a_dask_cluster_gives_the_same_results(world: World, dask_cluster: str) 
     assert {k: v for k, v in local_statuses.items() if k in expected} == {
         k: v for k, v in expected.items() if k in local_statuses
     }
+
+
+def test_a_seccion_the_roll_does_not_know_is_refused_at_receipt(world: World) -> None:
+    """Before a roll is loaded nothing says which secciones exist; after, a sección outside the state's roll is
+    refused at receipt with its field, and nothing is stored."""
+    from workflow.errors import DomainError, ErrorKind
+
+    world.clock.set(OPEN)
+    nowhere = citizen(500, seccion=9999)
+    world.capture("gob1", nowhere)  # no roll yet: accepted, verification will find it
+    load_roll(world)
+    with pytest.raises(DomainError) as exc:
+        world.capture("gob1", citizen(501, seccion=9998))
+    assert exc.value.kind is ErrorKind.invalid and exc.value.field == "seccion"
+    assert exc.value.message.startswith("la sección 9998 no existe en Durango según la Lista Nominal cargada")
+    world.capture("gob1", citizen(502, seccion=VALID[0].seccion))  # a sección of the roll: accepted
+    assert world.runtime.services.rolls.secciones(PROCESS) == frozenset(c.seccion for c in ROLL if c.entidad == "10")

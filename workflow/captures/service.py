@@ -54,6 +54,7 @@ class CaptureService:
         blobs: BlobStore,
         keyring: Keyring,
         checkpoint: Callable[[str], None] = lambda point: None,
+        secciones: Callable[[str], frozenset[int] | None] = lambda process_id: None,
     ) -> None:
         self.db = db
         self.calendars = calendars
@@ -62,6 +63,9 @@ class CaptureService:
         # Called at the two instants a crash is hardest on ("images_written": files synced, row not committed;
         # "committed": row committed, receipt not sent), so that tests can kill the server exactly there.
         self.checkpoint = checkpoint
+        # The secciones of the process's state, from the roll in force (None while no roll is loaded): a sección
+        # that does not exist is refused at receipt. Given by the composition root: the roll is verification's.
+        self.secciones = secciones
 
     def personal(self, capture: Capture) -> PersonalData:
         """The supporter's personal data, unsealed: for the roles that must read them, never a public route."""
@@ -96,6 +100,14 @@ class CaptureService:
                 ErrorKind.invalid,
                 "la convocatoria no prevé el régimen de excepción: el apoyo en papel no se admite",
                 "capture_mode",
+            )
+        known = self.secciones(aspirante.process_id)
+        if known is not None and data.seccion not in known:
+            raise DomainError(
+                ErrorKind.invalid,
+                f"la sección {data.seccion} no existe en {cal.process.state} según la Lista Nominal cargada; "
+                "revise la sección y el OCR de la credencial",
+                "seccion",
             )
         window = window_for(cal, aspirante.cargo_id, aspirante.demarcacion_id, aspirante.constancia_date)
         decision = decide(window, data.captured_at, received_at, cal.tz)
