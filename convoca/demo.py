@@ -22,16 +22,18 @@ import httpx
 import uvicorn
 
 from convoca.gestor.client import CaptureQueue, GestorClient
-from convoca.gestor.synthetic import CaptureGenerator
+from convoca.gestor.synthetic import CaptureGenerator, citizens_from_roll
 from convoca.logs import setup_logging
 from convoca.server import build_app
 from convoca.settings import Settings, get_settings
+from verification.synth_roll import synthesize_roll
 from workflow.calendar.localtime import format_local
 from workflow.clock import AcceleratedClock, parse_instant
 from workflow.participants.records import Role
 
 PROCESS = "durango-2021-2022"
 CLOSE = "2022-02-11T00:00:00-06:00"  # Durango's captación closes at 24:00 of 10 Feb 2022
+ROLL_SCALE = 0.005  # a synthetic Lista Nominal of ~7,000 people: the captures are of them
 LEAD_SECONDS = 10  # real seconds before the close: enough to send the first captures on a slow machine
 
 
@@ -94,7 +96,16 @@ def run_demo(data_dir: Path, port: int, speed: float, keep_serving: bool) -> Non
         ).json()
         _say(f"aspirante {a['id']} ({a['name']}, Gubernatura) y su gestor {g['id']} registrados por la API")
 
-        generator = CaptureGenerator(seed=2022)
+        roll_file = data_dir / "padron-sintetico.csv"
+        cal = services.calendars.active(PROCESS).calendar
+        synthesize_roll(cal, roll_file, seed=2022, scale=ROLL_SCALE)
+        roll = services.rolls.load(roll_file, PROCESS, cal.process.roll_cut_date, clock.now())
+        _say(
+            f"Lista Nominal sintética cargada: {roll.rows:,} registros ({ROLL_SCALE:.1%} de la de Durango), "
+            f"guardada con la clave, el OCR y el CIC como huellas con llave, sin nombres"
+        )
+
+        generator = CaptureGenerator(seed=2022, citizens=citizens_from_roll(roll_file))
         clock.release()
         with tempfile.TemporaryDirectory() as queue_dir:
             client = GestorClient(url, g["token"], CaptureQueue(Path(queue_dir)), concurrency=4)
@@ -126,6 +137,7 @@ def run_demo(data_dir: Path, port: int, speed: float, keep_serving: bool) -> Non
             f"avance: {progress['received']} apoyos recibidos ({progress['late']} en el plazo de gracia) de "
             f"{progress['required']:,} requeridos; estado del periodo: {progress['window_state']}"
         )
+        _show_verification(api, a, data_dir, services)
         deadline = time.monotonic() + 60
         docs: list[dict[str, Any]] = []
         while time.monotonic() < deadline and len(docs) < 2:  # the engine publishes them at start-up
@@ -143,6 +155,30 @@ def run_demo(data_dir: Path, port: int, speed: float, keep_serving: bool) -> Non
         api.close()
         server.should_exit = True
         thread.join(timeout=15)
+
+
+def _show_verification(api: httpx.Client, a: dict[str, Any], data_dir: Path, services: Any) -> None:
+    """The engine verified at the close (run_verification): what it found, and its dictamen."""
+    headers = {"Authorization": f"Bearer {a['token']}"}
+    deadline = time.monotonic() + 120
+    progress = api.get(f"/aspirantes/{a['id']}/progress", headers=headers).json()
+    while progress["verification"] is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        progress = api.get(f"/aspirantes/{a['id']}/progress", headers=headers).json()
+    v = progress["verification"]
+    if v is None:
+        raise click.ClickException("el motor no verificó los apoyos al cierre de la captación en dos minutos")
+    _say(
+        f"verificación {v['kind']} al cierre (run {v['run_id']}): {v['verified']} apoyos, {v['valid']} válidos — "
+        + "; ".join(f"{c['label']}: {c['count']}" for c in progress["by_status"])
+    )
+    while (dictamen := services.documents.latest(PROCESS, "dictamen-gubernatura")) is None:
+        if time.monotonic() > deadline:
+            raise click.ClickException("la verificación no generó su dictamen en dos minutos")
+        time.sleep(0.2)
+    target = data_dir / dictamen.file_name
+    target.write_bytes(services.documents.pdf(dictamen))
+    _say(f"dictamen (proyecto, sin publicar) v{dictamen.number}: {target}")
 
 
 @click.command()

@@ -147,12 +147,20 @@ def _summary(s: Stats) -> str:
     help="Momento de captura en el dispositivo (por omisión, ahora según el reloj del sistema).",
 )
 @click.option("--offline", is_flag=True, help="Solo encolar, sin enviar (se envían después con `flush`).")
+@click.option(
+    "--roll",
+    "roll_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Padrón sintético (CSV de `convoca roll synth`) del que tomar a las personas capturadas.",
+)
 @_connection_options
 def simulate(
     count: int,
     seed: int | None,
     captured_at: datetime | None,
     offline: bool,
+    roll_file: Path | None,
     server: str | None,
     token: str | None,
     queue_dir: Path | None,
@@ -160,12 +168,12 @@ def simulate(
 ) -> None:
     """Genera capturas realistas (credencial, fotografía viva, firma), las encola y las envía; imprime los acuses."""
     from convoca.gestor.client import CaptureQueue
-    from convoca.gestor.synthetic import CaptureGenerator
+    from convoca.gestor.synthetic import CaptureGenerator, citizens_from_roll
 
     seed = random.SystemRandom().randrange(2**32) if seed is None else seed
     at = captured_at or SystemClock().now()
     queue = CaptureQueue(queue_dir or _default_queue(), sync=opts["sync"])
-    generator = CaptureGenerator(seed)
+    generator = CaptureGenerator(seed, citizens=citizens_from_roll(roll_file) if roll_file else ())
     if not (opts["quiet"] or opts["as_json"]):
         click.echo(f"semilla {seed}; captura en {at.isoformat()}; cola en {queue.root}", err=True)
     if offline:

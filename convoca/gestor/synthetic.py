@@ -7,11 +7,14 @@ are rendered once per generator; each capture copies them, draws its own text an
 
 from __future__ import annotations
 
+import csv
 import random
 import unicodedata
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import cv2
@@ -45,6 +48,41 @@ VOWELS = "AEIOU"
 
 
 @dataclass(frozen=True)
+class Citizen:
+    """A person of a (synthetic) roll, as their credential reads: what a capture of them carries."""
+
+    clave_elector: str
+    ocr: str
+    cic: str | None
+    seccion: int
+    nombre: str
+    apellido_paterno: str
+    apellido_materno: str | None
+
+
+def citizens_from_roll(path: Path, limit: int | None = None) -> list[Citizen]:
+    """The people of a roll file in clear (CSV, as ``convoca roll synth`` writes it), to capture them: a demo or a
+    test then knows what verification must find. Never a real roll: it is confidential."""
+    out = []
+    with path.open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            out.append(
+                Citizen(
+                    row["clave_elector"],
+                    row["ocr"],
+                    row["cic"] or None,
+                    int(row["seccion"]),
+                    row["nombre"],
+                    row["apellido_paterno"],
+                    row["apellido_materno"] or None,
+                )
+            )
+            if limit is not None and len(out) >= limit:
+                break
+    return out
+
+
+@dataclass(frozen=True)
 class SyntheticCapture:
     data: dict  # the JSON part: fields of workflow.captures.model.CaptureData
     images: dict[str, bytes]  # anverso, reverso, foto (JPEG); firma (PNG)
@@ -70,6 +108,16 @@ def clave_de_elector(
     """``^[A-Z]{6}\\d{8}[HM]\\d{3}$``: letters from the names, birth date AAMMDD, state of birth, sex, 3 digits."""
     letters = _initials(paterno) + _initials(materno) + _initials(nombre)
     return f"{letters}{birth:%y%m%d}{state:02d}{sex}{homoclave:03d}"
+
+
+def _birth_of(clave: str, today: date) -> date:
+    """The birth date a clave carries (AAMMDD), in the century that makes the person an adult today."""
+    yy, mm, dd = int(clave[6:8]), int(clave[8:10]), int(clave[10:12])
+    year = 2000 + yy if 2000 + yy <= today.year - 18 else 1900 + yy
+    try:
+        return date(year, mm, dd)
+    except ValueError:  # 29 February of a year of the other century
+        return date(year, mm, 28)
 
 
 def _jpeg(img: np.ndarray) -> bytes:
@@ -110,8 +158,16 @@ HAIRS = ((30, 30, 35), (40, 50, 70), (20, 20, 20), (60, 80, 110), (120, 120, 125
 class CaptureGenerator:
     """Makes capture ``i`` from ``(seed, i)``. Thread-safe: shared state is read-only after construction."""
 
-    def __init__(self, seed: int, *, variants: int = 4, device_id: str | None = None) -> None:
+    def __init__(
+        self,
+        seed: int,
+        *,
+        variants: int = 4,
+        device_id: str | None = None,
+        citizens: Sequence[Citizen] = (),
+    ) -> None:
         self.seed = seed
+        self.citizens = citizens  # when given, each capture is of one of them (drawn by its index)
         self.device_id = device_id or f"sim-{uuid.UUID(int=random.Random(seed).getrandbits(128)).hex[:12]}"
         nrng = np.random.default_rng(seed)
         self._fronts = [self._front_base(nrng, k) for k in range(variants)]
@@ -177,12 +233,20 @@ class CaptureGenerator:
         state = DURANGO if rng.random() < 0.85 else rng.randint(1, 32)
         clave = clave_de_elector(paterno, materno, nombre, birth, state, sex, rng.randint(0, 999))
         seccion = rng.randint(*SECCIONES)
+        ocr, cic = f"{seccion:04d}{rng.randrange(10**9):09d}", f"{rng.randrange(10**9):09d}"
+        cic_read: str | None = cic
+        if self.citizens:
+            who = self.citizens[rng.randrange(len(self.citizens))]
+            clave, ocr, cic_read, seccion = who.clave_elector, who.ocr, who.cic, who.seccion
+            nombre, paterno, materno = who.nombre, who.apellido_paterno, who.apellido_materno
+            sex = clave[14]
+            birth = _birth_of(clave, today)
         data = {
             "capture_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "captured_at": captured_at.astimezone(tz).isoformat(),
             "clave_elector": clave,
-            "ocr": f"{seccion:04d}{rng.randrange(10**9):09d}",
-            "cic": f"{rng.randrange(10**9):09d}",
+            "ocr": ocr,
+            "cic": cic_read,
             "numero_emision": f"{rng.choice((0, 0, 1, 1, 2, 3)):02d}",
             "seccion": seccion,
             "nombre": nombre,
@@ -237,7 +301,7 @@ class CaptureGenerator:
         ink, font = (20, 20, 20), cv2.FONT_HERSHEY_PLAIN
         clave = d["clave_elector"]
         mrz = (
-            f"IDMEX{d['cic']}<<{d['ocr']}",
+            f"IDMEX{d['cic'] or ''}<<{d['ocr']}",
             f"{clave[6:12]}{clave[14]}{rng.randint(30, 34)}MEX<{d['seccion']:04d}<<",
             f"{ascii_upper(d['apellido_paterno'])}<{ascii_upper(d['apellido_materno'] or '')}<<"
             f"{ascii_upper(d['nombre']).replace(' ', '<')}",
