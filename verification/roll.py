@@ -307,8 +307,8 @@ def _raw_select(source: str, row_number: str) -> str:
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """UTF-8, comma-separated, with a header line; rows keep the file's order, so a row's number is its position."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            header = next(csv.reader([f.readline()]), [])
+        with path.open("rb") as f:  # the first line only: text mode would decode (and judge) what follows too
+            header = next(csv.reader([f.readline(1 << 16).decode("utf-8-sig")]), [])
     except UnicodeDecodeError:
         raise DomainError(ErrorKind.invalid, f"el encabezado del padrón «{path.name}» no está en UTF-8") from None
     found = [h.strip().lower() for h in header]
@@ -337,7 +337,9 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         ]
         raise DomainError(
             ErrorKind.invalid,
-            f"el padrón «{path.name}» tiene {total:,} líneas que no se pueden leer como CSV; no se cargó nada"
+            f"el padrón «{path.name}» tiene {total:,} "
+            + ("línea que no se puede" if total == 1 else "líneas que no se pueden")
+            + " leer como CSV; no se cargó nada"
             + _more(total),
             details=details,
         )

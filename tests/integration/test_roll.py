@@ -184,6 +184,38 @@ def test_national_extract_keeps_other_states_without_inegi_municipio(
     ]
 
 
+def test_file_variants_that_are_fine(sqlite_store: RollStore, synth_csv: Path, tmp_path: Path) -> None:
+    """A BOM, Windows line ends, capitalised headers in another order, a quoted line break inside a name, and a
+    Parquet file with typed columns all load; row numbers count records, not lines."""
+    rows = rows_of(synth_csv)[:6]
+    rows[2]["nombre"] = "ANA\nMARÍA"
+    order = list(reversed(COLUMNS))
+
+    def variant(rows: list[dict]) -> Path:
+        lines = [",".join(c.upper() for c in order)]
+        lines += [",".join(f'"{r[c]}"' if c == "nombre" else (r[c] or "") for c in order) for r in rows]
+        path = tmp_path / "variante.csv"
+        path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
+        return path
+
+    version = sqlite_store.load(variant(rows), PROCESS, CUT, NOW)
+    assert version.rows == 6
+    lookup = Keyring(KEY).lookup
+    assert {r["clave_lookup"] for r in stored(sqlite_store, version)} == {lookup(r["clave_elector"]) for r in rows}
+    with pytest.raises(DomainError) as caught:
+        sqlite_store.load(variant([*rows[:4], rows[4] | {"seccion": "0"}, rows[5]]), PROCESS, CUT, NOW)
+    assert [d.message.split(":")[0] for d in caught.value.details] == ["fila 5"]  # on the file's 7th line
+
+    typed = pa.table(
+        {
+            c.upper(): pa.array([int(r[c]) for r in rows]) if c == "seccion" else pa.array([r[c] for r in rows])
+            for c in COLUMNS
+        }
+    )
+    pq.write_table(typed, tmp_path / "tipado.parquet")
+    assert sqlite_store.load(tmp_path / "tipado.parquet", PROCESS, CUT, NOW).rows == 6
+
+
 # --- bad input ---------------------------------------------------------------------------------------------------
 
 # Data row (1-based, header excluded) → what is wrong with it, and the words the error must say.
@@ -269,6 +301,12 @@ def test_columns_and_file_problems(sqlite_store: RollStore, synth_csv: Path, tmp
         "línea 5: la línea tiene más columnas que el encabezado",
         "línea 9: la línea tiene menos columnas que el encabezado",
     ]
+    not_utf8 = tmp_path / "latin1.csv"
+    not_utf8.write_bytes(b"\n".join([t.encode() for t in text[:3]] + [text[3].encode().replace(b",", b",\xe9", 1)]))
+    with pytest.raises(DomainError) as caught:
+        sqlite_store.load(not_utf8, PROCESS, CUT, NOW)
+    assert caught.value.message.endswith("tiene 1 línea que no se puede leer como CSV; no se cargó nada")
+    assert [d.message for d in caught.value.details] == ["línea 4: la línea no está codificada en UTF-8"]
     empty = tmp_path / "vacio.csv"
     empty.write_text(text[0] + "\n")
     with pytest.raises(DomainError, match="no tiene filas"):
