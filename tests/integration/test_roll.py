@@ -8,6 +8,7 @@ import csv
 import hashlib
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -150,6 +151,22 @@ def test_versions_idempotency_and_cut_date(store: RollStore, synth_csv: Path, tm
     assert store.warnings(later) == ["la fecha de corte 2021-09-30 no es la del calendario (2021-08-31)"]
     assert [v.number for v in store.versions(PROCESS)] == [1, 2]
     assert store.current("synthetic-quintana-roo-2022") is None
+
+
+def test_concurrent_loads(store: RollStore, synth_csv: Path, tmp_path: Path) -> None:
+    """Loads of two files at once get their own numbers; on SQLite, whose writes take turns, two loads of one file
+    at once record it once and leave one file."""
+    other = write_csv(tmp_path / "otro.csv", rows_of(synth_csv)[:100])
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(lambda p: store.load(p, PROCESS, CUT, NOW), [synth_csv, other]))
+    assert sorted(v.number for v in got) == [1, 2]
+    assert len(roll_files(store)) == 2
+    if store.db.engine.dialect.name == "sqlite":
+        later = date(2022, 1, 1)
+        with ThreadPoolExecutor(2) as pool:
+            same = list(pool.map(lambda _: store.load(synth_csv, PROCESS, later, NOW), range(2)))
+        assert same[0].id == same[1].id and same[0].number == 3
+        assert len(roll_files(store)) == 3 and store.parquet_path(same[0]).is_file()
 
 
 def test_parquet_source_gives_the_same_roll(sqlite_store: RollStore, synth_csv: Path, tmp_path: Path) -> None:
