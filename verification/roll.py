@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from typing import Any
 import duckdb
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from workflow.engine.store import CalendarStore
 from workflow.errors import Detail, DomainError, ErrorKind
@@ -216,7 +218,8 @@ class RollStore:
 
         folder = self.data_dir / "roll" / process_id
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{source_sha[:32]}-{cut_date.isoformat()}.parquet"
+        # Its own name per load: a concurrent load of the same file never replaces the file another one recorded.
+        target = folder / f"{source_sha[:16]}-{cut_date.isoformat()}-{secrets.token_hex(4)}.parquet"
         mapping = {m.ine: m.inegi for m in cal.territory.municipios}
         with self._duckdb(folder) as con:
             if kind == ".csv":
@@ -226,48 +229,56 @@ class RollStore:
             _validate(con, path.name)
             counts = _counts(con, cal.process.entity_key, mapping)
             _write_parquet(con, target, self.keyring, cal.process.entity_key, mapping)
-        stored_sha = _sha256(target)
-        version = RollVersion(
-            process_id=process_id,
-            number=0,
-            cut_date=cut_date,
-            source_name=path.name,
-            source_sha256=source_sha,
-            stored_path=str(target.relative_to(self.data_dir)),
-            stored_sha256=stored_sha,
-            rows=counts.pop("filas"),
-            counts=counts,
-            loaded_at=now,
+        fields = {
+            "process_id": process_id,
+            "cut_date": cut_date,
+            "source_name": path.name,
+            "source_sha256": source_sha,
+            "stored_path": str(target.relative_to(self.data_dir)),
+            "stored_sha256": _sha256(target),
+            "rows": counts.pop("filas"),
+            "counts": counts,
+            "loaded_at": now,
+        }
+        try:
+            version = self._record(fields)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+        if version.stored_path != fields["stored_path"]:  # another load of the same file was recorded first
+            target.unlink(missing_ok=True)
+        return version
+
+    @staticmethod
+    def _same(process_id: str, source_sha: str, cut_date: date) -> SelectOfScalar[RollVersion]:
+        return select(RollVersion).where(
+            RollVersion.process_id == process_id,
+            RollVersion.source_sha256 == source_sha,
+            RollVersion.cut_date == cut_date,
         )
-        return self._record(version)
 
     def _find(self, process_id: str, source_sha: str, cut_date: date) -> RollVersion | None:
         with self.db.read_session() as s:
-            q = select(RollVersion).where(
-                RollVersion.process_id == process_id,
-                RollVersion.source_sha256 == source_sha,
-                RollVersion.cut_date == cut_date,
-            )
-            return s.exec(q).first()
+            return s.exec(self._same(process_id, source_sha, cut_date)).first()
 
-    def _record(self, version: RollVersion) -> RollVersion:
-        """Number it after the latest version; a concurrent load of the same file returns the one that won."""
+    def _record(self, fields: dict[str, Any]) -> RollVersion:
+        """Numbered after the latest version. Of concurrent loads, each gets its own number (a clash on the
+        number is retried), and a load of a file another one recorded meanwhile returns that version."""
         for _ in range(5):
-            with self.db.write_session() as s:
+            with self.db.write_session() as s:  # on SQLite it holds the write lock: loads record one at a time
+                raced = s.exec(self._same(fields["process_id"], fields["source_sha256"], fields["cut_date"])).first()
+                if raced is not None:
+                    return raced
                 last = s.exec(
-                    select(func.max(RollVersion.number)).where(RollVersion.process_id == version.process_id)
+                    select(func.max(RollVersion.number)).where(RollVersion.process_id == fields["process_id"])
                 ).one()
-                version.number = (last or 0) + 1
+                version = RollVersion(number=(last or 0) + 1, **fields)
                 s.add(version)
                 try:
                     s.commit()
                     return version
                 except IntegrityError:
                     s.rollback()
-            raced = self._find(version.process_id, version.source_sha256, version.cut_date)
-            if raced is not None:
-                return raced
-            version = RollVersion.model_validate(version.model_dump(exclude={"id"}))
         raise DomainError(ErrorKind.conflict, "otra carga del padrón se registró al mismo tiempo; vuelva a intentarlo")
 
     @contextmanager
@@ -328,8 +339,8 @@ def _raw_select(source: str, row_number: str) -> str:
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """UTF-8, comma-separated, with a header line; rows keep the file's order, so a row's number is its position."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            header = next(csv.reader([f.readline()]), [])
+        with path.open("rb") as f:  # the first line only: text mode would decode (and judge) what follows too
+            header = next(csv.reader([f.readline(1 << 16).decode("utf-8-sig")]), [])
     except UnicodeDecodeError:
         raise DomainError(ErrorKind.invalid, f"el encabezado del padrón «{path.name}» no está en UTF-8") from None
     found = [h.strip().lower() for h in header]
@@ -358,7 +369,9 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         ]
         raise DomainError(
             ErrorKind.invalid,
-            f"el padrón «{path.name}» tiene {total:,} líneas que no se pueden leer como CSV; no se cargó nada"
+            f"el padrón «{path.name}» tiene {total:,} "
+            + ("línea que no se puede" if total == 1 else "líneas que no se pueden")
+            + " leer como CSV; no se cargó nada"
             + _more(total),
             details=details,
         )

@@ -8,6 +8,7 @@ import csv
 import hashlib
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -152,6 +153,22 @@ def test_versions_idempotency_and_cut_date(store: RollStore, synth_csv: Path, tm
     assert store.current("synthetic-quintana-roo-2022") is None
 
 
+def test_concurrent_loads(store: RollStore, synth_csv: Path, tmp_path: Path) -> None:
+    """Loads of two files at once get their own numbers; on SQLite, whose writes take turns, two loads of one file
+    at once record it once and leave one file."""
+    other = write_csv(tmp_path / "otro.csv", rows_of(synth_csv)[:100])
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(lambda p: store.load(p, PROCESS, CUT, NOW), [synth_csv, other]))
+    assert sorted(v.number for v in got) == [1, 2]
+    assert len(roll_files(store)) == 2
+    if store.db.engine.dialect.name == "sqlite":
+        later = date(2022, 1, 1)
+        with ThreadPoolExecutor(2) as pool:
+            same = list(pool.map(lambda _: store.load(synth_csv, PROCESS, later, NOW), range(2)))
+        assert same[0].id == same[1].id and same[0].number == 3
+        assert len(roll_files(store)) == 3 and store.parquet_path(same[0]).is_file()
+
+
 def test_parquet_source_gives_the_same_roll(sqlite_store: RollStore, synth_csv: Path, tmp_path: Path) -> None:
     as_parquet = tmp_path / "lista-nominal.parquet"
     strings = pa.schema([(c, pa.string()) for c in COLUMNS])
@@ -182,6 +199,38 @@ def test_national_extract_keeps_other_states_without_inegi_municipio(
         "claves INE de municipio de Durango que el calendario no tiene: 099 (1 filas); "
         "esas filas quedan sin municipio INEGI"
     ]
+
+
+def test_file_variants_that_are_fine(sqlite_store: RollStore, synth_csv: Path, tmp_path: Path) -> None:
+    """A BOM, Windows line ends, capitalised headers in another order, a quoted line break inside a name, and a
+    Parquet file with typed columns all load; row numbers count records, not lines."""
+    rows = rows_of(synth_csv)[:6]
+    rows[2]["nombre"] = "ANA\nMARÍA"
+    order = list(reversed(COLUMNS))
+
+    def variant(rows: list[dict]) -> Path:
+        lines = [",".join(c.upper() for c in order)]
+        lines += [",".join(f'"{r[c]}"' if c == "nombre" else (r[c] or "") for c in order) for r in rows]
+        path = tmp_path / "variante.csv"
+        path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
+        return path
+
+    version = sqlite_store.load(variant(rows), PROCESS, CUT, NOW)
+    assert version.rows == 6
+    lookup = Keyring(KEY).lookup
+    assert {r["clave_lookup"] for r in stored(sqlite_store, version)} == {lookup(r["clave_elector"]) for r in rows}
+    with pytest.raises(DomainError) as caught:
+        sqlite_store.load(variant([*rows[:4], rows[4] | {"seccion": "0"}, rows[5]]), PROCESS, CUT, NOW)
+    assert [d.message.split(":")[0] for d in caught.value.details] == ["fila 5"]  # on the file's 7th line
+
+    typed = pa.table(
+        {
+            c.upper(): pa.array([int(r[c]) for r in rows]) if c == "seccion" else pa.array([r[c] for r in rows])
+            for c in COLUMNS
+        }
+    )
+    pq.write_table(typed, tmp_path / "tipado.parquet")
+    assert sqlite_store.load(tmp_path / "tipado.parquet", PROCESS, CUT, NOW).rows == 6
 
 
 # --- bad input ---------------------------------------------------------------------------------------------------
@@ -269,6 +318,12 @@ def test_columns_and_file_problems(sqlite_store: RollStore, synth_csv: Path, tmp
         "línea 5: la línea tiene más columnas que el encabezado",
         "línea 9: la línea tiene menos columnas que el encabezado",
     ]
+    not_utf8 = tmp_path / "latin1.csv"
+    not_utf8.write_bytes(b"\n".join([t.encode() for t in text[:3]] + [text[3].encode().replace(b",", b",\xe9", 1)]))
+    with pytest.raises(DomainError) as caught:
+        sqlite_store.load(not_utf8, PROCESS, CUT, NOW)
+    assert caught.value.message.endswith("tiene 1 línea que no se puede leer como CSV; no se cargó nada")
+    assert [d.message for d in caught.value.details] == ["línea 4: la línea no está codificada en UTF-8"]
     empty = tmp_path / "vacio.csv"
     empty.write_text(text[0] + "\n")
     with pytest.raises(DomainError, match="no tiene filas"):
