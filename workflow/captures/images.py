@@ -43,6 +43,15 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG or PNG header, without decoding; None when it cannot be read."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return _png_size(data)
+    if data[:3] == b"\xff\xd8\xff":
+        return _jpeg_size(data)
+    return None
+
+
 def check_image(field: str, data: bytes) -> str:
     """Validate one image part; returns its type ("jpg" or "png") or raises ``ImageProblem``."""
     import cv2  # heavy import: only where captures are received

@@ -1,0 +1,364 @@
+"""Image triage: cheap OpenCV measures on each capture's images that send doubtful apoyos to the review desk.
+
+A flag never rejects: it names what it measured, the threshold it crossed and the mesa-de-control reason a reviewer
+will probably choose. Each image is decoded once at reduced size (JPEG's DCT scaling: 2, 4 or 8 times smaller) and
+resized so its long side is ``work_side`` pixels; every measure runs on that small image, so thresholds mean the
+same whatever the phone's resolution, and a capture's four images cost a few milliseconds.
+
+``cross_capture_flags`` finds re-used images across every capture of a process, set-based in DuckDB.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import cv2
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from workflow.captures.images import image_size
+
+ID1_RATIO = 85.6 / 54.0  # ISO/IEC 7810 ID-1, the credential's format
+PARTS = ("anverso", "reverso", "foto", "firma")
+PART_NAMES = {"anverso": "el anverso", "reverso": "el reverso", "foto": "la foto viva", "firma": "la firma"}
+
+
+class ReviewReason(StrEnum):
+    """The mesa de control's reasons (domain brief §4) that triage may suggest."""
+
+    fotocopia = "fotocopia"
+    credencial_simulada = "credencial_simulada"
+    no_es_credencial = "no_es_credencial"
+    ilegible = "ilegible"
+    foto_no_corresponde = "foto_no_corresponde"
+    rostro_no_visible = "rostro_no_visible"
+    sin_firma = "sin_firma"
+
+
+class TriageThresholds(BaseModel):
+    """Every threshold of image triage. ``version`` (SHA-256 of the canonical JSON) is stored with each triage."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    work_side: int = Field(
+        320, ge=64, le=2048, description="Lado mayor, en píxeles, de la imagen reducida sobre la que se mide todo."
+    )
+    blank_max_std: float = Field(
+        6.0,
+        ge=0,
+        description="Una imagen cuya desviación estándar de brillo (0–255) no llega a este valor está en blanco.",
+    )
+    blur_min_laplacian_var: float = Field(
+        60.0, ge=0, description="Varianza del laplaciano mínima; por debajo, la imagen está borrosa."
+    )
+    bw_max_saturation: float = Field(
+        25.0,
+        ge=0,
+        le=255,
+        description="Saturación (0–255) que alcanza la décima parte más colorida de la credencial; por debajo, parece "
+        "fotocopia o blanco y negro.",
+    )
+    card_min_area_fraction: float = Field(
+        0.12,
+        gt=0,
+        le=1,
+        description="Fracción mínima de la imagen que debe ocupar un cuadrilátero convexo con proporción de "
+        "credencial.",
+    )
+    card_ratio_tolerance: float = Field(
+        0.2, gt=0, lt=1, description="Desviación relativa admitida respecto de la proporción ID-1 (85.6 × 54 mm)."
+    )
+    face_side: int = Field(
+        200, ge=64, le=1024, description="Lado mayor, en píxeles, de la imagen en que se buscan rostros."
+    )
+    face_min_fraction: float = Field(
+        0.15, gt=0, le=1, description="Tamaño mínimo de un rostro, como fracción del lado menor de la foto."
+    )
+    face_min_neighbors: int = Field(
+        4, ge=1, description="Detecciones vecinas que el detector Haar exige para aceptar un rostro."
+    )
+    ink_contrast: float = Field(
+        60.0, ge=1, le=255, description="Diferencia de brillo con el fondo a partir de la cual un píxel es trazo."
+    )
+    ink_min_fraction: float = Field(
+        0.002, ge=0, le=1, description="Fracción mínima del recuadro de firma cubierta por trazo."
+    )
+    near_hamming: int = Field(
+        4,
+        ge=0,
+        le=15,
+        description="Distancia de Hamming máxima (de 64 bits) entre los hashes perceptuales de dos imágenes "
+        "«casi iguales».",
+    )
+
+    @property
+    def version(self) -> str:
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Flag(BaseModel):
+    """One reason to look at an apoyo: what was measured on which image, against which threshold."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    part: str
+    value: float | None
+    threshold: float | None
+    suggested_reason: ReviewReason
+    message: str
+
+
+@dataclass
+class TriageOutcome:
+    flags: list[Flag]
+    anverso_phash: str | None
+    foto_phash: str | None
+    measures: dict[str, dict[str, float]] = field(default_factory=dict)  # per part, for calibration; not stored
+
+
+# -- decoding ------------------------------------------------------------------------------------------------
+
+_REDUCED = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4), (2, cv2.IMREAD_REDUCED_COLOR_2))
+
+
+def _has_alpha(data: bytes) -> bool:
+    return data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 25 and data[25] in (4, 6)  # grey+alpha, RGBA
+
+
+def decode_small(data: bytes, side: int) -> np.ndarray | None:
+    """The image as BGR with its long side ``side`` pixels, decoded at the smallest JPEG scale that keeps at least
+    that many; None if it is not a readable JPEG or PNG. Transparency is laid on white (a signature pad's PNG)."""
+    size = image_size(data)
+    if size is None or min(size) < 1:
+        return None
+    buf = np.frombuffer(data, np.uint8)
+    img: np.ndarray
+    if _has_alpha(data):
+        rgba = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        if rgba is None or rgba.ndim != 3 or rgba.shape[2] not in (2, 4):
+            return None
+        if rgba.dtype == np.uint16:
+            rgba = (rgba // 257).astype(np.uint8)
+        colour = rgba[:, :, :3] if rgba.shape[2] == 4 else cv2.cvtColor(rgba[:, :, :1], cv2.COLOR_GRAY2BGR)
+        alpha = rgba[:, :, -1:].astype(np.float32) / 255
+        img = (colour * alpha + 255 * (1 - alpha)).astype(np.uint8)
+    else:
+        mode = next((m for f, m in _REDUCED if max(size) // f >= side), cv2.IMREAD_COLOR)
+        decoded = cv2.imdecode(buf, mode)
+        if decoded is None:
+            return None
+        img = decoded
+    h, w = img.shape[:2]
+    scale = side / max(h, w)
+    if scale != 1:
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        img = cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=interpolation)
+    return img
+
+
+@functools.cache
+def _face_cascade() -> cv2.CascadeClassifier:
+    """Loaded once per process (parsing the XML takes ~50 ms)."""
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]
+    if cascade.empty():
+        raise RuntimeError("the Haar frontal-face cascade bundled with OpenCV could not be loaded")
+    return cascade
+
+
+@functools.cache
+def _phasher() -> Any:
+    return cv2.img_hash.PHash_create()  # type: ignore[attr-defined]
+
+
+def phash(img: np.ndarray) -> str:
+    """64-bit DCT perceptual hash (OpenCV's ``img_hash.PHash``) as 16 hex digits."""
+    return bytes(_phasher().compute(img).ravel()).hex()
+
+
+# -- measures ------------------------------------------------------------------------------------------------
+
+
+def _card(img: np.ndarray, t: TriageThresholds) -> tuple[float, np.ndarray | None]:
+    """Area fraction of the largest convex quadrilateral near the ID-1 ratio, and its corners (0.0, None if none)."""
+    area = float(img.shape[0] * img.shape[1])
+    smooth = cv2.GaussianBlur(img, (5, 5), 0)
+    # Edges of each colour channel: a pastel card on a table of the same brightness still differs in hue.
+    edges = np.maximum.reduce([cv2.Canny(smooth[:, :, c], 20, 60) for c in range(3)])
+    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))  # close small gaps in the card's outline
+    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    best, quad = 0.0, None
+    for contour in contours:
+        if cv2.contourArea(contour) < t.card_min_area_fraction * area * 0.8:
+            continue
+        # The outline itself when it closes on four corners; else the four-sided polygon around its convex hull,
+        # provided the hull fills it (an object touching the card adds a bump to the outline, not a corner).
+        hull = cv2.convexHull(contour)
+        outline = cv2.approxPolyDP(contour, 0.03 * cv2.arcLength(contour, True), True)
+        around_hull = cv2.approxPolyN(hull, 4, ensure_convex=True)
+        hull_fill = cv2.contourArea(hull) / max(cv2.contourArea(around_hull), 1.0)
+        for approx in (outline, around_hull) if hull_fill >= 0.95 else (outline,):
+            if len(approx) != 4 or not cv2.isContourConvex(approx):
+                continue
+            fraction = cv2.contourArea(approx) / area
+            if fraction > 0.9:  # the picture's own frame, not a card lying in it
+                continue
+            (_, _), (rw, rh), _ = cv2.minAreaRect(approx)
+            if min(rw, rh) < 1 or abs(max(rw, rh) / min(rw, rh) / ID1_RATIO - 1) > t.card_ratio_tolerance:
+                continue
+            if fraction > best:
+                best, quad = fraction, approx
+    return best, quad
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def _measure(part: str, img: np.ndarray, t: TriageThresholds, flags: list[Flag], m: dict[str, float]) -> bool:
+    """Run the checks of one decoded image, appending flags; returns whether it is usable (not blank)."""
+    name = PART_NAMES[part]
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    mean, std = (float(v[0][0]) for v in cv2.meanStdDev(gray))
+    m["std"] = std
+    if part == "firma":
+        ink = float(np.count_nonzero(np.abs(gray.astype(np.int16) - round(mean)) > t.ink_contrast)) / gray.size
+        m["ink"] = ink
+        if ink < t.ink_min_fraction:
+            flags.append(
+                Flag(
+                    code="firma_vacia",
+                    part=part,
+                    value=round(ink, 5),
+                    threshold=t.ink_min_fraction,
+                    suggested_reason=ReviewReason.sin_firma,
+                    message=f"la firma está vacía: el trazo cubre {_pct(ink)} del recuadro; "
+                    f"el mínimo es {_pct(t.ink_min_fraction)}",
+                )
+            )
+        return ink >= t.ink_min_fraction
+    unreadable_reason = ReviewReason.rostro_no_visible if part == "foto" else ReviewReason.ilegible
+    if std < t.blank_max_std:
+        flags.append(
+            Flag(
+                code="en_blanco",
+                part=part,
+                value=round(std, 2),
+                threshold=t.blank_max_std,
+                suggested_reason=unreadable_reason,
+                message=f"{name} está en blanco: la desviación estándar de su brillo es {std:.1f}; "
+                f"el mínimo es {t.blank_max_std:.1f}",
+            )
+        )
+        return False
+    sharpness = float(cv2.meanStdDev(cv2.Laplacian(gray, cv2.CV_16S))[1][0][0]) ** 2
+    m["laplacian_var"] = sharpness
+    if sharpness < t.blur_min_laplacian_var:
+        flags.append(
+            Flag(
+                code="borrosa",
+                part=part,
+                value=round(sharpness, 1),
+                threshold=t.blur_min_laplacian_var,
+                suggested_reason=unreadable_reason,
+                message=f"{name} está borrosa: la varianza del laplaciano es {sharpness:.1f}; "
+                f"el mínimo es {t.blur_min_laplacian_var:.1f}",
+            )
+        )
+    if part == "foto":
+        _face(gray, t, flags, m)
+        return True
+    fraction, quad = _card(img, t)
+    m["card_fraction"] = fraction
+    if fraction < t.card_min_area_fraction:
+        flags.append(
+            Flag(
+                code="sin_credencial",
+                part=part,
+                value=round(fraction, 4),
+                threshold=t.card_min_area_fraction,
+                suggested_reason=ReviewReason.no_es_credencial,
+                message=f"no se encontró una credencial en {name}: el mayor cuadrilátero con proporción de credencial "
+                f"ocupa {_pct(fraction)} de la imagen; el mínimo es {_pct(t.card_min_area_fraction)}",
+            )
+        )
+    mask = None
+    if quad is not None:  # the card's own colour, not the table's
+        mask = np.zeros(gray.shape, np.uint8)
+        cv2.fillConvexPoly(mask, quad, 255)
+    # The saturation that the most colourful tenth of the card reaches: a credential has large white and black
+    # zones (the machine-readable zone, the QR code) but its printed background is coloured; a copy has no colour.
+    hist = cv2.calcHist([cv2.cvtColor(img, cv2.COLOR_BGR2HSV)], [1], mask, [256], [0, 256]).ravel()
+    saturation = float(np.searchsorted(np.cumsum(hist), 0.9 * hist.sum()))
+    m["saturation"] = saturation
+    if saturation < t.bw_max_saturation:
+        flags.append(
+            Flag(
+                code="blanco_y_negro",
+                part=part,
+                value=round(saturation, 1),
+                threshold=t.bw_max_saturation,
+                suggested_reason=ReviewReason.fotocopia,
+                message=f"{name} parece fotocopia o está en blanco y negro: la saturación de su décimo más colorido es "
+                f"{saturation:.1f}; el mínimo es {t.bw_max_saturation:.1f}",
+            )
+        )
+    return True
+
+
+def _face(gray: np.ndarray, t: TriageThresholds, flags: list[Flag], m: dict[str, float]) -> None:
+    h, w = gray.shape
+    scale = t.face_side / max(h, w)
+    small = cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    min_side = max(24, round(t.face_min_fraction * min(small.shape)))
+    faces = _face_cascade().detectMultiScale(
+        small, scaleFactor=1.2, minNeighbors=t.face_min_neighbors, minSize=(min_side, min_side)
+    )
+    m["faces"] = len(faces)
+    if len(faces) == 0:
+        flags.append(
+            Flag(
+                code="sin_rostro",
+                part="foto",
+                value=0,
+                threshold=1,
+                suggested_reason=ReviewReason.rostro_no_visible,
+                message=f"no se detectó ningún rostro en la foto viva de al menos {_pct(t.face_min_fraction)} de su "
+                "lado menor: se encontraron 0; se requiere al menos 1",
+            )
+        )
+
+
+def triage_capture(images: dict[str, bytes], thresholds: TriageThresholds) -> TriageOutcome:
+    """Measure a capture's four images (any missing part is unreadable) and return its flags and hashes."""
+    flags: list[Flag] = []
+    measures: dict[str, dict[str, float]] = {}
+    hashes: dict[str, str | None] = {"anverso": None, "foto": None}
+    for part in PARTS:
+        data = images.get(part, b"")
+        img = decode_small(data, thresholds.work_side) if data else None
+        if img is None:
+            flags.append(
+                Flag(
+                    code="ilegible",
+                    part=part,
+                    value=None,
+                    threshold=None,
+                    suggested_reason={"foto": ReviewReason.rostro_no_visible, "firma": ReviewReason.sin_firma}.get(
+                        part, ReviewReason.ilegible
+                    ),
+                    message=f"{PART_NAMES[part]} no se pudo leer: no es una imagen JPEG o PNG decodificable",
+                )
+            )
+            continue
+        m = measures.setdefault(part, {})
+        usable = _measure(part, img, thresholds, flags, m)
+        if usable and part in hashes:  # blank images all look alike: hashing them would pair strangers
+            hashes[part] = phash(img)
+    return TriageOutcome(flags, hashes["anverso"], hashes["foto"], measures)
