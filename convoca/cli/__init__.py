@@ -8,6 +8,7 @@ from convoca.demo import demo
 
 from .admin import admin
 from .calendar import calendar
+from .captures import captures
 from .db import db
 from .documents import documents
 from .engine import engine
@@ -37,5 +38,6 @@ main.add_command(demo)
 main.add_command(db)
 main.add_command(roll)
 main.add_command(verify)
+main.add_command(captures)
 register_version_commands(calendar)
 spanish_usage(main)
