@@ -416,6 +416,8 @@ ROUTES = [
     ("POST", "/aspirantes/{own}/gestores", {"aspirante"}, 201),
     ("POST", "/captures", {"gestor"}, 201),
     ("GET", "/aspirantes/{own}/progress", {"admin", "aspirante"}, 200),
+    ("GET", f"/processes/{DURANGO}/verification", {"admin"}, 200),
+    ("POST", f"/processes/{DURANGO}/verification", {"admin"}, 409),  # no roll loaded in this module
 ]
 CALLERS = ["nobody", "admin", "aspirante", "other_aspirante", "gestor", "revoked", "expired"]
 ROLE_OF = {"admin": "admin", "aspirante": "aspirante", "other_aspirante": "aspirante", "gestor": "gestor"}
@@ -439,6 +441,8 @@ def well_formed(c: httpx.Client, method: str, path: str) -> httpx.Response:
         )
     if path.endswith("/gestores"):
         return c.post(path, json={"name": "Gestor Matriz", "clave_elector": new_clave()})
+    if method == "POST" and path.endswith("/verification"):
+        return c.post(path, json={"cargo": "gubernatura"})
     assert method == "GET", (method, path)
     return c.get(path)
 

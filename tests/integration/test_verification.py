@@ -389,3 +389,41 @@ def test_a_seccion_the_roll_does_not_know_is_refused_at_receipt(world: World) ->
     assert exc.value.message.startswith("la sección 9998 no existe en Durango según la Lista Nominal cargada")
     world.capture("gob1", citizen(502, seccion=VALID[0].seccion))  # a sección of the roll: accepted
     assert world.runtime.services.rolls.secciones(PROCESS) == frozenset(c.seccion for c in ROLL if c.entidad == "10")
+
+
+def test_the_administrator_verifies_through_the_api(world: World, database_url: str) -> None:
+    from workflow.participants.records import Role
+
+    from .api_server import start_server
+
+    plant(world)
+    load_roll(world)
+    settings = world.runtime.settings
+    api = start_server(settings.data_dir, world.clock.now(), database_url=database_url)
+    try:
+        admin = api.services.participants.issue_token(Role.admin, api.clock.now()).token
+        with api.client(admin) as c:
+            r = c.post(f"/processes/{PROCESS}/verification", json={})
+            assert r.status_code == 201, r.text
+            runs = r.json()
+            assert [(x["cargo"], x["kind"], x["apoyos"], x["reused"]) for x in runs] == [
+                ("gubernatura", "manual", 10, False),
+                ("ayuntamiento", "manual", 3, False),
+            ]
+            gob1 = next(a for a in runs[0]["aspirantes"] if a["name"] == "Aspirante gob1")
+            assert gob1["valid"] == 2 and gob1["counts"]["otro_aspirante"] == 1
+            again = c.post(f"/processes/{PROCESS}/verification", json={"cargo": "gubernatura"}).json()
+            assert again[0]["reused"] and again[0]["id"] == runs[0]["id"]
+            assert [x["id"] for x in c.get(f"/processes/{PROCESS}/verification").json()] == [r["id"] for r in runs]
+            unknown = c.post(f"/processes/{PROCESS}/verification", json={"cargo": "senaduria"})
+            assert (
+                unknown.status_code == 404
+                and "el cargo «senaduria» no está en el calendario" in unknown.json()["detail"]
+            )
+            mun = world.aspirantes["mun"].id
+            progress = c.get(f"/aspirantes/{mun}/progress").json()
+        assert progress["verification"]["valid"] == 2 and progress["verification"]["kind"] == "manual"
+        assert {x["key"]: x["count"] for x in progress["by_status"]} == {"valido": 2, "fuera_de_ambito": 1}
+        assert [m["municipio"] for m in progress["verification"]["by_municipio"]] == ["10005", "10007"]
+    finally:
+        api.stop()
