@@ -51,7 +51,8 @@ def roll() -> None:
     "--cut-date",
     required=True,
     type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Fecha de corte del padrón (AAAA-MM-DD).",
+    metavar="AAAA-MM-DD",
+    help="Fecha de corte del padrón.",
 )
 @database_option
 def load(file: Path, process_id: str, cut_date, database_url: str | None) -> None:
