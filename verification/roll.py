@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -59,6 +60,7 @@ CAUSAS_BAJA = (
 )
 CLAVE_PATTERN = "[A-Z]{6}[0-9]{8}[HM][0-9]{3}"
 MAX_REPORTED = 50  # rows listed in an error; the message gives the total
+STALE_SECONDS = 24 * 3600  # a temporary file of a load this old belongs to a load that died
 
 # DuckDB's reasons for a CSV line it cannot read, in Spanish.
 _CSV_REJECTS = {
@@ -218,6 +220,9 @@ class RollStore:
 
         folder = self.data_dir / "roll" / process_id
         folder.mkdir(parents=True, exist_ok=True)
+        for private in (folder.parent, folder):  # spill files hold clear identifiers while a load runs
+            os.chmod(private, 0o700)
+        _sweep(folder, time.time() - STALE_SECONDS)
         # Its own name per load: a concurrent load of the same file never replaces the file another one recorded.
         target = folder / f"{source_sha[:16]}-{cut_date.isoformat()}-{secrets.token_hex(4)}.parquet"
         mapping = {m.ine: m.inegi for m in cal.territory.municipios}
@@ -292,6 +297,17 @@ class RollStore:
         finally:
             con.close()
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _sweep(folder: Path, before: float) -> None:
+    """Remove what a killed load left (its temporary Parquet, DuckDB's spill files with clear identifiers), once
+    old enough that no load still running can own it."""
+    for leftover in folder.glob(".tmp-*"):
+        if leftover.lstat().st_mtime < before:
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
 
 
 def _sha256(path: Path) -> str:

@@ -10,7 +10,6 @@ import click
 
 from convoca.runtime import build, settings_for
 from verification.records import RollVersion
-from verification.synth_roll import synthesize_roll
 from workflow.calendar.loader import CalendarError, load_calendar
 from workflow.calendar.localtime import format_local
 from workflow.clock import SystemClock
@@ -51,7 +50,8 @@ def roll() -> None:
     "--cut-date",
     required=True,
     type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Fecha de corte del padrón (AAAA-MM-DD).",
+    metavar="AAAA-MM-DD",
+    help="Fecha de corte del padrón.",
 )
 @database_option
 def load(file: Path, process_id: str, cut_date, database_url: str | None) -> None:
@@ -146,6 +146,8 @@ def synth(calendar_file: Path, out: Path, seed: int, scale: float) -> None:
         for p in exc.problems:
             click.echo(str(p), err=True)
         raise SystemExit(1) from None
+    from verification.synth_roll import synthesize_roll  # pyarrow: imported by this command only, not by every one
+
     started = time.monotonic()
     try:
         summary = synthesize_roll(calendar, out, seed, scale)

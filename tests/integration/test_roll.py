@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import os
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -151,6 +153,22 @@ def test_versions_idempotency_and_cut_date(store: RollStore, synth_csv: Path, tm
     assert store.warnings(later) == ["la fecha de corte 2021-09-30 no es la del calendario (2021-08-31)"]
     assert [v.number for v in store.versions(PROCESS)] == [1, 2]
     assert store.current("synthetic-quintana-roo-2022") is None
+
+
+def test_a_killed_loads_leftovers_are_swept(sqlite_store: RollStore, synth_csv: Path) -> None:
+    folder = sqlite_store.data_dir / "roll" / PROCESS
+    old_spill, fresh_spill = folder / ".tmp-load-old", folder / ".tmp-load-fresh"
+    for d in (old_spill, fresh_spill):
+        d.mkdir(parents=True)
+        (d / "duckdb_temp_block-0.block").write_text("GOMEJU85031210H300")
+    old_parquet = folder / ".tmp-abc.parquet"
+    old_parquet.write_text("half")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for p in (old_spill, old_parquet):
+        os.utime(p, (two_days_ago, two_days_ago))
+    sqlite_store.load(synth_csv, PROCESS, CUT, NOW)
+    assert sorted(p.name for p in folder.glob(".tmp-*")) == [".tmp-load-fresh"]  # it may be another load's
+    assert (folder.stat().st_mode & 0o777) == 0o700
 
 
 def test_concurrent_loads(store: RollStore, synth_csv: Path, tmp_path: Path) -> None:
