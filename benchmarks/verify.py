@@ -431,6 +431,7 @@ def measure_dask(workers: int, planted: Planted, roll: Roll, reference: pa.Table
         piece = max(partition(apoyos, parts), key=lambda p: p.num_rows)
         part_t = statistics.median(timed(lambda: in_process(piece, roll_path, **kwargs))[0] for _ in range(3))
         split_t = statistics.median(timed(lambda: partition(apoyos, parts))[0] for _ in range(3))
+        worker_rss = classifier.client.run(rss_mb)
     finally:
         classifier.close()
         cluster.close()
@@ -445,6 +446,7 @@ def measure_dask(workers: int, planted: Planted, roll: Roll, reference: pa.Table
         "partition": split_t,
         "identical": same,
         "apoyos": apoyos.num_rows,
+        "worker_rss": max(worker_rss.values()),
     }
 
 
@@ -591,10 +593,11 @@ def main() -> None:
         )
         print(
             f"cluster start-up {d['startup']:.1f} s (not counted); partitioning in the client {d['partition']:.2f} s; "
-            f"one part ({d['part_rows']:,} apoyos) alone in-process {d['one_part']:.2f} s; identical: {d['identical']}"
+            f"one part ({d['part_rows']:,} apoyos) alone in-process {d['one_part']:.2f} s; "
+            f"identical: {d['identical']}; "
+            f"peak RSS of a worker {d['worker_rss']:,.0f} MB"
         )
-    print(f"peak RSS of this process: {rss_mb():,.0f} MB; of its children: "
-          f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:,.0f} MB")  # fmt: skip
+    print(f"peak RSS of this process: {rss_mb():,.0f} MB")
     if problems:
         print("WRONG:\n  " + "\n  ".join(problems))
         sys.exit(1)
