@@ -87,6 +87,15 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def hwm_mb() -> float:
+    """Peak RSS of this process since it started its program (``ru_maxrss`` of a spawned process starts at its
+    parent's peak: Linux carries it across fork and exec; ``VmHWM`` starts afresh at exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 # --- the roll ----------------------------------------------------------------------------------------------------
 
 
@@ -342,6 +351,7 @@ class Figures:
             f"{base:.2f}",
             f"{self.apoyos / base:,.0f}",
             f"{ours / base:.2f}×",
+            f"{statistics.median(o / b for o, b in zip(self.ours, self.base, strict=True)):.2f}×",
             f"{self.rss:,.0f}",
         ]
 
@@ -431,7 +441,7 @@ def measure_dask(workers: int, planted: Planted, roll: Roll, reference: pa.Table
         piece = max(partition(apoyos, parts), key=lambda p: p.num_rows)
         part_t = statistics.median(timed(lambda: in_process(piece, roll_path, **kwargs))[0] for _ in range(3))
         split_t = statistics.median(timed(lambda: partition(apoyos, parts))[0] for _ in range(3))
-        worker_rss = classifier.client.run(rss_mb)
+        worker_rss = classifier.client.run(hwm_mb)
     finally:
         classifier.close()
         cluster.close()
@@ -561,7 +571,8 @@ def main() -> None:
                 "apoyos/s",
                 "bare join s",
                 "join apoyos/s",
-                "ratio",
+                "ratio of medians",
+                "median ratio of runs",
                 "peak RSS MB",
             ],
             [f.row() for f in rows],
