@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -360,17 +361,20 @@ def measure(
     label: str, cal: Calendar, planted: Planted, roll: Roll, runs: int, with_verdicts: bool
 ) -> tuple[Figures, dict[str, pa.Table]]:
     roll_path = str(roll.stored)
-    ours, base, cls, ver = [], [], [], []
+    ours: list[float] = []
+    base: list[float] = []
+    cls: list[float] = []
+    ver: list[float] = []
     results: dict[str, pa.Table] = {}
     for i in range(runs + 1):  # the first is the warm-up
         t_cls = t_ver = t_base = 0.0
         for cargo, apoyos in planted.tables.items():
-            t, results[cargo] = timed(lambda a=apoyos, c=cargo: in_process(a, roll_path, **rules_kwargs(c)))
+            t, results[cargo] = timed(partial(in_process, apoyos, roll_path, **rules_kwargs(cargo)))
             t_cls += t
             if with_verdicts:
-                t, _ = timed(lambda c=cargo: run_verdicts(cal, c, results[c], roll_path))
+                t, _ = timed(partial(run_verdicts, cal, cargo, results[cargo], roll_path))
                 t_ver += t
-            t, joined = timed(lambda a=apoyos: bare_join(a, roll_path))
+            t, joined = timed(partial(bare_join, apoyos, roll_path))
             assert joined.num_rows == apoyos.num_rows
             t_base += t
         if i:
