@@ -108,14 +108,6 @@ ProcessId = Annotated[str, PathParameter(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", ma
 RowId = Annotated[int, PathParameter(ge=1)]
 
 
-class VerificationRequest(BaseModel):
-    model_config = {"extra": "forbid"}
-
-    cargo: str | None = Field(
-        default=None, description="Cargo a verificar; por omisión, todos los que tienen aspirantes."
-    )
-
-
 class VerificationRunOut(BaseModel):
     id: int
     cargo: str

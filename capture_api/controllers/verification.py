@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import QueryParameter
 
 from verification.records import VerificationRun
 from workflow.participants.records import Role
 
 from ..auth import SECURITY, requires
 from ..errors import documented
-from ..schemas import ProcessId, VerificationRequest, VerificationRunOut
+from ..schemas import ProcessId, VerificationRunOut
 from ..services import Services
 
 
@@ -52,14 +54,20 @@ class VerificationController(Controller):
         sync_to_thread=True,
     )
     def verify(
-        self, services: NamedDependency[Services], process_id: ProcessId, data: JSONBody[VerificationRequest]
+        self,
+        services: NamedDependency[Services],
+        process_id: ProcessId,
+        cargo: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=80, description="Cargo a verificar; por omisión, todos los que tienen aspirantes."
+            ),
+        ] = None,
     ) -> list[VerificationRunOut]:
         cal = services.calendars.active(process_id).calendar
         service, now = services.verification, services.clock.now()
-        if data.cargo is not None:
-            cargos = [data.cargo]
-        else:
-            cargos = [c.id for c in cal.cargos if service.aspirantes(process_id, c.id)]
+        with_aspirantes = [c.id for c in cal.cargos if service.aspirantes(process_id, c.id)]
+        cargos = [cargo] if cargo is not None else with_aspirantes
         reports = [service.run(process_id, c, now) for c in cargos]
         return [run_out(r.run, r.reused) for r in reports]
 

@@ -442,7 +442,7 @@ def well_formed(c: httpx.Client, method: str, path: str) -> httpx.Response:
     if path.endswith("/gestores"):
         return c.post(path, json={"name": "Gestor Matriz", "clave_elector": new_clave()})
     if method == "POST" and path.endswith("/verification"):
-        return c.post(path, json={"cargo": "gubernatura"})
+        return c.post(path, params={"cargo": "gubernatura"})
     assert method == "GET", (method, path)
     return c.get(path)
 

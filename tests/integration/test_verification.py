@@ -403,7 +403,7 @@ def test_the_administrator_verifies_through_the_api(world: World, database_url: 
     try:
         admin = api.services.participants.issue_token(Role.admin, api.clock.now()).token
         with api.client(admin) as c:
-            r = c.post(f"/processes/{PROCESS}/verification", json={})
+            r = c.post(f"/processes/{PROCESS}/verification")
             assert r.status_code == 201, r.text
             runs = r.json()
             assert [(x["cargo"], x["kind"], x["apoyos"], x["reused"]) for x in runs] == [
@@ -412,10 +412,10 @@ def test_the_administrator_verifies_through_the_api(world: World, database_url: 
             ]
             gob1 = next(a for a in runs[0]["aspirantes"] if a["name"] == "Aspirante gob1")
             assert gob1["valid"] == 2 and gob1["counts"]["otro_aspirante"] == 1
-            again = c.post(f"/processes/{PROCESS}/verification", json={"cargo": "gubernatura"}).json()
+            again = c.post(f"/processes/{PROCESS}/verification", params={"cargo": "gubernatura"}).json()
             assert again[0]["reused"] and again[0]["id"] == runs[0]["id"]
             assert [x["id"] for x in c.get(f"/processes/{PROCESS}/verification").json()] == [r["id"] for r in runs]
-            unknown = c.post(f"/processes/{PROCESS}/verification", json={"cargo": "senaduria"})
+            unknown = c.post(f"/processes/{PROCESS}/verification", params={"cargo": "senaduria"})
             assert (
                 unknown.status_code == 404
                 and "el cargo «senaduria» no está en el calendario" in unknown.json()["detail"]
