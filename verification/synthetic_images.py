@@ -57,17 +57,28 @@ def _sample(name: str) -> Image:
 
 NOT_CREDENTIALS = ("coffee", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry", "retina", "colorwheel")
 SCENES = ("coffee", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry", "retina")
+BACKDROPS = ("coffee", "rocket", "hubble_deep_field", "brick", "grass", "gravel", "retina", "immunohistochemistry")
 HEAD = (120, 0, 344, 300)  # x0, y0, x1, y1 of the astronaut's head and shoulders in the 512×512 original
 
 
+@functools.cache
+def _grain() -> np.ndarray:
+    """A fixed field of Gaussian noise (σ = 1), drawn once: each picture takes a window of it at a seeded offset,
+    which is as good as fresh noise for these tests and a hundred times cheaper."""
+    return np.random.default_rng(0).normal(0, 1, (1100, 1100, 3)).astype(np.float32)
+
+
 def _noise(rng: np.random.Generator, img: Image, sigma: float) -> Image:
-    return np.clip(img.astype(np.float32) + rng.normal(0, sigma, img.shape), 0, 255).astype(np.uint8)
+    h, w = img.shape[:2]
+    y, x = int(rng.integers(0, 1100 - h + 1)), int(rng.integers(0, 1100 - w + 1))
+    grain = _grain()[y : y + h, x : x + w, : img.shape[2] if img.ndim == 3 else 1].reshape(img.shape)
+    return cv2.scaleAdd(grain, sigma, img.astype(np.float32)).clip(0, 255).astype(np.uint8)
 
 
 def _background(rng: np.random.Generator, size: tuple[int, int], clear: np.ndarray | None = None) -> Image:
     """A table, a wall or a cloth: a gradient or stripes of a random colour, a few objects (none touching the
     box ``clear`` = x0, y0, x1, y1, where the card will lie), noise."""
-    w, h = size
+    w, h = size[0] // 4, size[1] // 4  # smooth: drawn small, then enlarged
     base = rng.uniform(30, 170, 3)
     tilt = rng.uniform(-50, 50, 3)
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -75,8 +86,9 @@ def _background(rng: np.random.Generator, size: tuple[int, int], clear: np.ndarr
     img = base + tilt * ramp
     if rng.random() < 0.5:  # wood grain or fabric stripes
         freq, phase = rng.uniform(0.01, 0.08), rng.uniform(0, 6.3)
-        img = img + rng.uniform(8, 25) * np.sin(freq * (x + 0.3 * y) + phase)[:, :, None]
-    out = np.clip(img, 0, 255).astype(np.uint8)
+        img = img + rng.uniform(8, 25) * np.sin(4 * freq * (x + 0.3 * y) + phase)[:, :, None]
+    out = cv2.resize(np.clip(img, 0, 255).astype(np.uint8), size, interpolation=cv2.INTER_LINEAR)
+    w, h = size
     for _ in range(int(rng.integers(0, 4))):  # objects on the table, furniture on the wall
         colour = tuple(int(c) for c in rng.uniform(20, 200, 3))
         x0, y0 = int(rng.integers(0, w)), int(rng.integers(0, h))
@@ -223,22 +235,27 @@ def live_photo(seed: int) -> Image:
     on a background of their own (so supporters differ in their perceptual hash as different people would)."""
     rng = np.random.default_rng(seed)
     w, h = PHOTO if rng.random() < 0.6 else PHOTO[::-1]
-    img = _background(rng, (w, h))
+    # A place behind the person, out of focus: a photograph's crop, blended with a wall of some colour.
+    place = _crop_of(rng, _sample(BACKDROPS[int(rng.integers(len(BACKDROPS)))]), (w, h))
+    blurred_place = cv2.GaussianBlur(place, (0, 0), rng.uniform(1, 3))
+    img = cv2.addWeighted(blurred_place, rng.uniform(0.4, 0.9), _background(rng, (w, h)), 0.5, 0)
     x0, y0, x1, y1 = HEAD
     person = _sample("astronaut")[y0:y1, x0:x1]
-    scale = rng.uniform(0.45, 0.75) * min(w, h) / person.shape[1] * 1.4
-    person = cv2.resize(person, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    if rng.random() < 0.5:
-        person = cv2.flip(person, 1)
-    ph, pw = person.shape[:2]
-    ph, pw = min(ph, h), min(pw, w)
-    person = person[:ph, :pw]
+    mask: np.ndarray = np.zeros(
+        person.shape[:2], np.float32
+    )  # a soft oval: head and shoulders, not the crop's rectangle
+    cv2.ellipse(mask, (person.shape[1] // 2, person.shape[0] // 2), (107, 156), 0, 0, 360, 1.0, -1)
+    # The face a quarter to a third of the short side, the whole person inside the picture, the head tilted.
+    scale = min(rng.uniform(0.55, 0.8) * min(w, h) / person.shape[1], 0.9 * h / person.shape[0])
+    ph, pw = round(person.shape[0] * scale), round(person.shape[1] * scale)
     px, py = int(rng.integers(0, w - pw + 1)), int(rng.integers(0, h - ph + 1))
-    mask = np.zeros((ph, pw), np.float32)  # a soft oval: head and shoulders, not the rectangle of the crop
-    cv2.ellipse(mask, (pw // 2, ph // 2), (int(pw * 0.48), int(ph * 0.52)), 0, 0, 360, 1.0, -1)
-    soft = cv2.GaussianBlur(mask, (0, 0), max(2.0, pw / 40))[:, :, None]
-    region = img[py : py + ph, px : px + pw].astype(np.float32)
-    img[py : py + ph, px : px + pw] = (person * soft + region * (1 - soft)).astype(np.uint8)
+    m = cv2.getRotationMatrix2D((person.shape[1] / 2, person.shape[0] / 2), rng.uniform(-8, 8), scale)
+    m[:, 2] += (px + pw / 2 - person.shape[1] / 2, py + ph / 2 - person.shape[0] / 2)
+    if rng.random() < 0.5:
+        person, mask = cv2.flip(person, 1), cv2.flip(mask, 1)
+    placed = cv2.warpAffine(person, m, (w, h), flags=cv2.INTER_AREA)
+    soft = cv2.GaussianBlur(cv2.warpAffine(mask, m, (w, h)), (0, 0), max(2.0, pw / 40))[:, :, None]
+    img = (placed * soft + img.astype(np.float32) * (1 - soft)).astype(np.uint8)
     tint = rng.uniform(0.85, 1.15, 3)
     lit = img.astype(np.float32) * tint * rng.uniform(0.75, 1.15) + rng.uniform(-20, 20)
     return _noise(rng, cv2.GaussianBlur(lit.clip(0, 255).astype(np.uint8), (3, 3), 0), 4)
@@ -282,9 +299,9 @@ def near_copy(data: bytes, seed: int) -> bytes:
     img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     assert img is not None
     h, w = img.shape[:2]
-    t = int(rng.integers(0, max(2, w // 100)))
+    t = int(rng.integers(0, max(2, w // 200)))
     img = img[t : h - t, t : w - t]
-    f = rng.uniform(0.7, 1.0)
+    f = rng.uniform(0.6, 1.0)
     img = cv2.resize(img, (int(w * f), int(h * f)), interpolation=cv2.INTER_AREA)
     img = cv2.convertScaleAbs(img, alpha=rng.uniform(0.9, 1.1), beta=rng.uniform(-10, 10))
     return jpeg(img, int(rng.integers(60, 95)))
@@ -316,6 +333,7 @@ class SyntheticApoyo:
     defect: str | None
     images: dict[str, bytes]
     expected: set[tuple[str, str]] = field(default_factory=set)  # (part, flag code)
+    tolerated: set[tuple[str, str]] = field(default_factory=set)  # also true of the defect: neither right nor wrong
 
 
 def clean_images(seed: int) -> dict[str, bytes]:
@@ -355,6 +373,7 @@ def ground_truth(n: int, seed: int, defect_share: float = 0.5) -> list[Synthetic
                     src = live_photo(s + 2) if part == "foto" else credential(part, s if part == "anverso" else s + 1)
                     images[part] = jpeg(blurred(src, s))
                     a.expected.add((part, "borrosa"))
+                    a.tolerated.add((part, "sin_rostro" if part == "foto" else "sin_credencial"))  # blurred away
                 case "en_blanco":
                     part = rng.choice(("anverso", "reverso", "foto"))
                     images[part] = jpeg(blank(s, PHOTO if part == "foto" else CANVAS))
@@ -362,9 +381,11 @@ def ground_truth(n: int, seed: int, defect_share: float = 0.5) -> list[Synthetic
                 case "no_credencial":
                     images[side] = jpeg(not_a_credential(s))
                     a.expected.add((side, "sin_credencial"))
+                    a.tolerated |= {(side, "borrosa"), (side, "blanco_y_negro")}  # a soft or grey photograph
                 case "sin_rostro":
                     images["foto"] = jpeg(scene_without_face(s))
                     a.expected.add(("foto", "sin_rostro"))
+                    a.tolerated.add(("foto", "borrosa"))
                 case "firma_vacia":
                     images["firma"] = png(blank_signature(s))
                     a.expected.add(("firma", "firma_vacia"))

@@ -54,7 +54,7 @@ class TriageThresholds(BaseModel):
         description="Una imagen cuya desviación estándar de brillo (0–255) no llega a este valor está en blanco.",
     )
     blur_min_laplacian_var: float = Field(
-        60.0, ge=0, description="Varianza del laplaciano mínima; por debajo, la imagen está borrosa."
+        40.0, ge=0, description="Varianza del laplaciano mínima; por debajo, la imagen está borrosa."
     )
     bw_max_saturation: float = Field(
         25.0,
@@ -80,7 +80,7 @@ class TriageThresholds(BaseModel):
         0.15, gt=0, le=1, description="Tamaño mínimo de un rostro, como fracción del lado menor de la foto."
     )
     face_min_neighbors: int = Field(
-        4, ge=1, description="Detecciones vecinas que el detector Haar exige para aceptar un rostro."
+        3, ge=1, description="Detecciones vecinas que el detector Haar exige para aceptar un rostro."
     )
     ink_contrast: float = Field(
         60.0, ge=1, le=255, description="Diferencia de brillo con el fondo a partir de la cual un píxel es trazo."
@@ -89,7 +89,7 @@ class TriageThresholds(BaseModel):
         0.002, ge=0, le=1, description="Fracción mínima del recuadro de firma cubierta por trazo."
     )
     near_hamming: int = Field(
-        4,
+        1,
         ge=0,
         le=15,
         description="Distancia de Hamming máxima (de 64 bits) entre los hashes perceptuales de dos imágenes "
@@ -362,3 +362,82 @@ def triage_capture(images: dict[str, bytes], thresholds: TriageThresholds) -> Tr
         if usable and part in hashes:  # blank images all look alike: hashing them would pair strangers
             hashes[part] = phash(img)
     return TriageOutcome(flags, hashes["anverso"], hashes["foto"], measures)
+
+
+# -- across captures -----------------------------------------------------------------------------------------
+
+
+def _bands(near: int) -> list[tuple[int, int]]:
+    """(shift, width) of ``near + 1`` disjoint bands covering the 64 bits: two hashes within ``near`` bits of each
+    other agree on at least one band (pigeonhole), so joining on equal bands finds every near pair."""
+    count = near + 1
+    widths = [64 // count + (1 if i < 64 % count else 0) for i in range(count)]
+    return [(sum(widths[:i]), w) for i, w in enumerate(widths)]
+
+
+def _reuse_sql(table: str, part: str, near: int, other_clave: bool) -> str:
+    """Captures whose ``part`` image is the same (SHA-256, or equal perceptual hash) or near (Hamming distance of
+    the hashes ≤ ``near``) as another capture's: behind another clave (``other_clave``) or behind any other apoyo.
+
+    Set-based and linear in the captures: equal images collapse into one row per distinct image first (a
+    credential used 96,000 times is one row, not 96,000² pairs); near pairs are looked for only among distinct
+    hashes that share a band (multi-index hashing), never by comparing every hash with every other.
+    """
+    band_rows = " UNION ALL ".join(
+        f"SELECT k, h, {i} AS b, (h >> {shift}) & {(1 << width) - 1} AS v FROM hashed"
+        for i, (shift, width) in enumerate(_bands(near))
+    )
+    qualifies = "(g.cmin <> i.clave OR g.cmax <> i.clave)" if other_clave else "(nb.k2 <> i.k OR g.n > 1)"
+    return f"""
+    WITH img AS (
+        SELECT capture_id, clave_lookup AS clave, {part}_phash AS ph,
+               coalesce({part}_phash, 'sha:' || {part}_sha256) AS k
+        FROM {table} WHERE {part}_phash IS NOT NULL OR {part}_sha256 IS NOT NULL
+    ),
+    groups AS (SELECT k, any_value(ph) AS ph, count(*) AS n, min(clave) AS cmin, max(clave) AS cmax
+               FROM img GROUP BY k),
+    hashed AS (SELECT k, ('0x' || ph)::UBIGINT AS h FROM groups WHERE ph IS NOT NULL),
+    bands AS ({band_rows}),
+    near AS (
+        SELECT a.k AS k1, c.k AS k2, min(bit_count(xor(a.h, c.h))) AS d
+        FROM bands a JOIN bands c ON a.b = c.b AND a.v = c.v AND a.k <> c.k
+        WHERE bit_count(xor(a.h, c.h)) <= {near}
+        GROUP BY ALL
+    ),
+    neighbours AS (SELECT k AS k1, k AS k2, 0 AS d FROM groups UNION ALL SELECT k1, k2, d FROM near)
+    SELECT i.capture_id,
+           min(nb.d) FILTER (WHERE {qualifies}) AS distance,
+           sum(g.n) - 1 AS others
+    FROM img i JOIN neighbours nb ON nb.k1 = i.k JOIN groups g ON g.k = nb.k2
+    GROUP BY i.capture_id
+    HAVING bool_or({qualifies})
+    ORDER BY i.capture_id
+    """
+
+
+def cross_capture_flags(con: Any, table: str, thresholds: TriageThresholds | None = None) -> list[tuple[Any, Flag]]:
+    """Flags of re-used images over every capture in ``table`` (a DuckDB table or view with ``capture_id,
+    clave_lookup, anverso_sha256, anverso_phash, foto_sha256, foto_phash``): the same credential image behind
+    different claves (``credencial_repetida``) and the same live photo behind several apoyos (``foto_repetida``).
+    Returns (capture_id, flag) pairs ordered by capture."""
+    near = (thresholds or TriageThresholds()).near_hamming
+    out: list[tuple[Any, Flag]] = []
+    for part, code, other_clave, reason in (
+        ("anverso", "credencial_repetida", True, ReviewReason.credencial_simulada),
+        ("foto", "foto_repetida", False, ReviewReason.foto_no_corresponde),
+    ):
+        for capture_id, distance, others in con.sql(_reuse_sql(table, part, near, other_clave)).fetchall():
+            repeated = "otra captura" if others == 1 else f"otras {others} capturas"
+            what = (
+                f"la imagen de la credencial se repite en {repeated}, al menos una con otra clave de elector"
+                if part == "anverso"
+                else f"la foto viva se repite en {repeated}"
+            )
+            message = (
+                f"{what}: la distancia entre sus hashes perceptuales es {distance} de 64 bits; el máximo para "
+                f"considerarlas la misma imagen es {near}"
+            )
+            flag = Flag(code=code, part=part, value=distance, threshold=near, suggested_reason=reason, message=message)
+            out.append((capture_id, flag))
+    out.sort(key=lambda pair: (pair[0], pair[1].code))
+    return out
