@@ -25,6 +25,7 @@ from verification.distributed import Dask, in_process
 from verification.progress import ProgressService
 from verification.roll import RollStore
 from verification.service import VerificationService
+from verification.triage_stage import TriageStage
 from workflow.captures.actions import register_capture_actions
 from workflow.captures.service import CaptureService
 from workflow.clock import Clock, SystemClock
@@ -140,8 +141,23 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
     rolls = RollStore(db, data, keyring, calendars)
     classifier = Dask(settings.dask_scheduler) if settings.dask_scheduler else in_process
     documents = DocumentService(db, calendars, BlobStore(data / "files"), DocumentRenderer(settings.calendars_dir))
+    capture_blobs = SealedBlobStore(data / "captures", key)
+    triage = TriageStage(
+        db,
+        capture_blobs,
+        settings.triage,
+        workers=settings.triage_workers,
+        executor=classifier.executor if isinstance(classifier, Dask) else None,
+    )
     verification = VerificationService(
-        db, calendars, rolls, data / "verification", classifier=classifier, documents=documents
+        db,
+        calendars,
+        rolls,
+        data / "verification",
+        thresholds_version=settings.triage.version,
+        classifier=classifier,
+        documents=documents,
+        triage=triage,
     )
     services = Services(
         db=db,
@@ -152,7 +168,7 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
         captures=CaptureService(
             db,
             calendars,
-            SealedBlobStore(data / "captures", key),
+            capture_blobs,
             keyring,
             crash_for_tests(),
             secciones=rolls.secciones,

@@ -29,7 +29,8 @@ def build_app(clock: Clock, settings: Settings | None = None, *, run_engine: boo
         log.info("calendario cargado: %s (versión %s)", version.process_id, version.number)
     min_age = timedelta(seconds=runtime.settings.orphan_min_age_seconds)
     startup, shutdown = [sweep_in_background(services, min_age)], [runtime.close]
-    stage = VerificationStage(services.verification, clock)
+    triage = services.verification.triage
+    stage = VerificationStage(services.verification, clock, triage.run_pending if triage else None)
     stop_stage = threading.Event()
     startup.append(lambda: stage_in_background(stage, runtime.settings.verification_poll_seconds, stop_stage))
     shutdown.insert(0, stop_stage.set)

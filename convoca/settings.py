@@ -8,11 +8,13 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from verification.triage import TriageThresholds
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CONVOCA_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CONVOCA_", extra="ignore", env_nested_delimiter="__")
 
     data_dir: Path = Field(default=ROOT / "var", description="Where the SQLite database and stored files live.")
     database_url: str | None = Field(
@@ -43,6 +45,13 @@ class Settings(BaseSettings):
         default=None,
         description="Address of a dask.distributed scheduler (tcp://host:8786) on which verification runs its roll "
         "join and image triage; default: in this process.",
+    )
+    triage: TriageThresholds = Field(
+        default_factory=TriageThresholds,
+        description="Image triage thresholds (CONVOCA_TRIAGE__BLUR_MIN=…); see verification/triage.py.",
+    )
+    triage_workers: int = Field(
+        default=1, ge=0, description="Processes that triage images beside the server (0: in its own thread)."
     )
     verification_poll_seconds: float = Field(
         default=60.0,

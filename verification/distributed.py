@@ -8,7 +8,8 @@ The default stays in-process (``InProcess``); ``Dask(address)`` is chosen by set
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from concurrent.futures import Executor
+from typing import Any, Protocol, cast
 
 import duckdb
 import pyarrow as pa
@@ -64,6 +65,10 @@ class Dask:
         futures = self.client.map(in_process, pieces, roll=roll, pure=False, **rules)
         tables = self.client.gather(futures)
         return pa.concat_tables(tables).sort_by("capture_id")
+
+    def executor(self) -> Executor:
+        """The cluster as a ``concurrent.futures`` executor: where image triage runs."""
+        return cast(Executor, self.client.get_executor())
 
     def close(self) -> None:
         if self._client is not None:

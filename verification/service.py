@@ -42,6 +42,8 @@ from .distributed import Classifier, in_process
 from .exports import write_exports
 from .records import ApoyoResult, CaptureTriage, RollVersion, VerificationRun
 from .registral import APOYOS_SCHEMA, DISTRICTS_SCHEMA, RULES_VERSION
+from .triage import cross_capture_flags
+from .triage_stage import TriageStage
 from .verdict import AspiranteVerdict, verdicts
 
 # A run still marked running after this long was interrupted: the next attempt takes it over. (The engine's own
@@ -88,6 +90,7 @@ class VerificationService:
         thresholds_version: str = "",
         classifier: Classifier = in_process,
         documents: DocumentService | None = None,
+        triage: TriageStage | None = None,
     ) -> None:
         self.db = db
         self.calendars = calendars
@@ -96,6 +99,7 @@ class VerificationService:
         self.thresholds_version = thresholds_version
         self.classifier = classifier
         self.documents = documents  # when given, every finished run gets its dictamen
+        self.triage = triage  # when given, a run first triages what the background stage has not yet
 
     # -- inputs ----------------------------------------------------------------------------------------------------
 
@@ -182,8 +186,16 @@ class VerificationService:
         else:
             received_before, up_to = now, self._last_capture(ids)
 
+        if self.triage is not None and existing is None:
+            self.triage.run_pending(process_id)
         data, flagged = self._apoyos(ids, received_before, up_to)
-        inputs = self._inputs_hash(roll, cargo_id, data)
+        reuse = self._reuse_flags(process_id)
+        if reuse:
+            reused_ids = pa.array(sorted(reuse), pa.int64())
+            flagged = flagged.set_column(
+                1, "flagged", pc.or_(flagged["flagged"], pc.is_in(flagged["capture_id"], value_set=reused_ids))
+            )
+        inputs = self._inputs_hash(roll, cargo_id, data, flagged)
         complete_at = self.complete_at(cal, aspirantes)
         complete = complete_at is not None and complete_at <= received_before
         if kind is None:
@@ -348,12 +360,28 @@ class VerificationService:
             last = s.exec(select(func.max(Capture.id)).where(col(Capture.aspirante_id).in_(aspirante_ids))).one()
         return int(last or 0)
 
-    def _inputs_hash(self, roll: RollVersion, cargo_id: str, data: dict[str, list[Any]]) -> str:
+    def _inputs_hash(self, roll: RollVersion, cargo_id: str, data: dict[str, list[Any]], flagged: pa.Table) -> str:
+        """What a run's results depend on: the roll, the rules and thresholds, which apoyos, which are flagged."""
         h = hashlib.sha256()
         h.update(json.dumps([roll.stored_sha256, cargo_id, RULES_VERSION, self.thresholds_version]).encode())
-        for capture_id in data["capture_id"]:
-            h.update(capture_id.to_bytes(8, "big"))
+        for capture_id, flag in zip(data["capture_id"], flagged["flagged"].to_pylist(), strict=True):
+            h.update(capture_id.to_bytes(8, "big") + bytes([flag]))
         return h.hexdigest()
+
+    def _reuse_flags(self, process_id: str) -> set[int]:
+        """Captures whose credential image or live photo is re-used elsewhere in the process (triage's
+        cross-capture flags, over every triaged capture of the process)."""
+        if self.triage is None:
+            return set()
+        table = self.triage.hashes(process_id)
+        if not table.num_rows:
+            return set()
+        con = duckdb.connect()
+        try:
+            con.register("hashes", table)
+            return {int(capture_id) for capture_id, _ in cross_capture_flags(con, "hashes", self.triage.thresholds)}
+        finally:
+            con.close()
 
     # -- scheduled runs ----------------------------------------------------------------------------------------------
 

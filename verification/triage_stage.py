@@ -9,12 +9,13 @@ what is missing; called twice, the second finds nothing to do. Images are never 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow as pa
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import insert
 from sqlalchemy import select as sql_select
@@ -48,18 +49,24 @@ class TriageStage:
         clock: Clock | None = None,
         batch_size: int = 32,
         workers: int = 0,
+        executor: Callable[[], Executor] | None = None,
     ) -> None:
-        """``workers`` > 0 triages in that many processes; 0 triages in the calling thread."""
+        """``workers`` > 0 triages in that many processes; 0 triages in the calling thread. ``executor``, when
+        given, is where triage runs instead (a dask.distributed cluster's): only image bytes travel to it, never
+        the key that decrypts them."""
         self.db, self.blobs, self.thresholds = db, blobs, thresholds
         self.clock = clock or SystemClock()
         self.batch_size = batch_size
         self.workers = workers
+        self.executor = executor
         self.version = thresholds.version
 
     def run_pending(self, process_id: str | None = None, limit: int | None = None) -> int:
         """Triage captures (of ``process_id``, or all) that have no triage yet, oldest first, up to ``limit``.
         Returns how many rows this call inserted."""
         inserted, after = 0, 0
+        if not self._pending(process_id, after, 1):
+            return 0  # nothing to do: no pool to start
         with self._executor() as pool:
             while limit is None or inserted < limit:
                 size = self.batch_size if limit is None else min(self.batch_size, limit - inserted)
@@ -77,10 +84,15 @@ class TriageStage:
 
     @contextmanager
     def _executor(self) -> Iterator[Executor | None]:
+        if self.executor is not None:
+            yield self.executor()
+            return
         if self.workers <= 0:
             yield None
             return
-        with ProcessPoolExecutor(self.workers, initializer=_quiet_worker) as pool:
+        # Spawned, not forked: the server that runs this stage has threads (and their locks) a fork would copy.
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(self.workers, mp_context=spawn, initializer=_quiet_worker) as pool:
             yield pool
 
     def _pending(self, process_id: str | None, after: int, size: int) -> list[tuple[Any, ...]]:
@@ -134,13 +146,13 @@ class TriageStage:
             s.commit()
         return count
 
-    def hashes(self, process_id: str, lookup: Callable[[str], str]) -> pa.Table:
-        """Every triaged capture of the process as the table ``cross_capture_flags`` reads: ``lookup`` turns a
-        clave de elector into its keyed hash (``Keyring.lookup``), so no clave leaves this function in clear."""
+    def hashes(self, process_id: str) -> pa.Table:
+        """Every triaged capture of the process as the table ``cross_capture_flags`` reads (claves as the keyed
+        hashes the capture stores: none is ever in clear)."""
         query = (
             sql_select(
                 col(Capture.id),
-                col(Capture.clave_elector),
+                col(Capture.clave_lookup),
                 col(Capture.anverso_sha256),
                 col(CaptureTriage.anverso_phash),
                 col(Capture.foto_sha256),
@@ -155,6 +167,5 @@ class TriageStage:
         names = ["capture_id", "clave_lookup", "anverso_sha256", "anverso_phash", "foto_sha256", "foto_phash"]
         columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
         data = {n: list(c) for n, c in zip(names, columns, strict=True)}
-        data["clave_lookup"] = [lookup(c) for c in data["clave_lookup"]]
         schema = pa.schema([("capture_id", pa.int64())] + [(n, pa.string()) for n in names[1:]])
         return pa.table(data, schema=schema)

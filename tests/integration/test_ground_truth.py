@@ -89,3 +89,27 @@ def test_the_command_writes_what_it_planted(truth: Truth, tmp_path: Path, monkey
     rows = list(csv.DictReader(out.open()))
     assert len(rows) >= 30 and {r["estatus_esperado"] for r in rows} == {s.value for s in Status}
     assert refused.exit_code == 1 and "no es el padrón en vigor" in refused.output
+
+
+def test_runs_send_flagged_apoyos_to_the_desk(truth: Truth) -> None:
+    """The run triages what the background stage has not and marks an apoyo flagged when triage flagged it, or when
+    its images re-appear elsewhere in the process: measured against the planted defects, apoyo by apoyo."""
+    s = truth.runtime.services
+    flagged: dict[str, bool] = {}
+    for cargo in ("gubernatura", "ayuntamiento"):
+        run = s.verification.run(PROCESS, cargo, utc("2022-02-05T00:00:00Z")).run
+        with s.db.read_session() as session:
+            rows = session.exec(
+                select(Capture.folio, ApoyoResult.flagged)
+                .join(ApoyoResult, ApoyoResult.capture_id == Capture.id)  # type: ignore[arg-type]
+                .where(ApoyoResult.run_id == run.id)
+            ).all()
+        flagged |= dict(rows)
+    planted = {e.folio for e in truth.expected if e.flags}
+    raised = {folio for folio, f in flagged.items() if f}
+    right = len(planted & raised)
+    precision, recall = right / len(raised), right / len(planted)
+    print(f"\napoyos with a planted defect: {len(planted)}; flagged: {len(raised)}; both: {right}; "
+          f"precision {precision:.3f}; recall {recall:.3f}")  # fmt: skip
+    assert len(planted) >= 20
+    assert recall >= 0.9 and precision >= 0.6
