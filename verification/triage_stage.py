@@ -9,6 +9,7 @@ what is missing; called twice, the second finds nothing to do. Images are never 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -80,7 +81,9 @@ class TriageStage:
         if self.workers <= 0:
             yield None
             return
-        with ProcessPoolExecutor(self.workers, initializer=_quiet_worker) as pool:
+        # Spawned, not forked: a child forked from a process whose OpenCV thread pool is running can hang in it.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_quiet_worker) as pool:
             yield pool
 
     def _pending(self, process_id: str | None, after: int, size: int) -> list[tuple[Any, ...]]:
