@@ -90,9 +90,9 @@ class TriageStage:
         if self.workers <= 0:
             yield None
             return
-        # Spawned, not forked: the server that runs this stage has threads (and their locks) a fork would copy.
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(self.workers, mp_context=spawn, initializer=_quiet_worker) as pool:
+        # Spawned, not forked: a forked child can hang in OpenCV's thread pool, or in a lock of the server's threads.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_quiet_worker) as pool:
             yield pool
 
     def _pending(self, process_id: str | None, after: int, size: int) -> list[tuple[Any, ...]]:
