@@ -374,6 +374,37 @@ def test_a_dask_cluster_gives_the_same_results(world: World, dask_cluster: str) 
     }
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_image_triage_on_a_dask_cluster_gives_the_same_rows(world: World, dask_cluster: str) -> None:
+    from sqlmodel import delete
+
+    from verification.distributed import Dask
+    from verification.records import CaptureTriage
+    from verification.triage_stage import TriageStage
+
+    plant(world)
+    services = world.runtime.services
+    local = services.verification.triage
+    assert local is not None and local.run_pending() == 13
+
+    def rows() -> dict[int, tuple]:
+        with services.db.read_session() as s:
+            return {t.capture_id: (t.flags, t.anverso_phash, t.foto_phash) for t in s.exec(select(CaptureTriage))}
+
+    in_process = rows()
+    with services.db.write_session() as s:
+        s.exec(delete(CaptureTriage))  # type: ignore[call-overload]
+        s.commit()
+    cluster = Dask(dask_cluster)
+    try:
+        remote = TriageStage(services.db, local.blobs, local.thresholds, executor=cluster.executor)
+        assert remote.run_pending() == 13
+    finally:
+        cluster.close()
+    assert rows() == in_process
+
+
 def test_a_seccion_the_roll_does_not_know_is_refused_at_receipt(world: World) -> None:
     """Before a roll is loaded nothing says which secciones exist; after, a sección outside the state's roll is
     refused at receipt with its field, and nothing is stored."""
