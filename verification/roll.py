@@ -29,6 +29,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from workflow.engine.store import CalendarStore
 from workflow.errors import Detail, DomainError, ErrorKind
 from workflow.storage.db import Database
+from workflow.storage.files import write_synced
 from workflow.storage.keys import LOOKUP_SQL, Keyring
 
 from .records import RollVersion
@@ -481,9 +482,8 @@ def _write_parquet(
     con.execute("CREATE TABLE municipios (entidad VARCHAR, ine VARCHAR, inegi VARCHAR)")
     con.executemany("INSERT INTO municipios VALUES (?, ?, ?)", [(entity, k, v) for k, v in sorted(mapping.items())])
     outer, inner = keyring.lookup_sql_params()
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".parquet")
-    os.close(fd)
-    try:
+
+    def copy(tmp: Path) -> None:
         con.execute(
             f"""
             COPY (
@@ -498,19 +498,9 @@ def _write_parquet(
                        r.causa_baja
                 FROM raw r LEFT JOIN municipios m ON m.entidad = r.entidad AND m.ine = r.municipio
                 ORDER BY clave_lookup
-            ) TO '{tmp.replace("'", "''")}' (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)
+            ) TO '{str(tmp).replace("'", "''")}' (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)
             """,
             {"lookup_outer": outer, "lookup_inner": inner},
         )
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+
+    write_synced(target, copy, mode=0o600)

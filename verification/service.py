@@ -341,17 +341,7 @@ class VerificationService:
             return s.exec(select(VerificationRun).where(VerificationRun.run_key == run_key)).first()
 
     def _done_with_inputs(self, process_id: str, cargo_id: str, inputs: str) -> VerificationRun | None:
-        with self.db.read_session() as s:
-            return s.exec(
-                select(VerificationRun)
-                .where(
-                    VerificationRun.process_id == process_id,
-                    VerificationRun.cargo_id == cargo_id,
-                    VerificationRun.inputs_sha256 == inputs,
-                    VerificationRun.status == "done",
-                )
-                .order_by(col(VerificationRun.id).desc())
-            ).first()
+        return self._last_done(process_id, cargo_id, VerificationRun.inputs_sha256 == inputs)
 
     def _last_capture(self, aspirante_ids: list[int]) -> int:
         if not aspirante_ids:
@@ -435,6 +425,10 @@ class VerificationService:
             return list(s.exec(q.order_by(col(VerificationRun.id))))
 
     def latest(self, process_id: str, cargo_id: str) -> VerificationRun | None:
+        """The cargo's latest finished run: the one progress and the dictamen show."""
+        return self._last_done(process_id, cargo_id)
+
+    def _last_done(self, process_id: str, cargo_id: str, *where: Any) -> VerificationRun | None:
         with self.db.read_session() as s:
             return s.exec(
                 select(VerificationRun)
@@ -442,6 +436,7 @@ class VerificationService:
                     VerificationRun.process_id == process_id,
                     VerificationRun.cargo_id == cargo_id,
                     VerificationRun.status == "done",
+                    *where,
                 )
                 .order_by(col(VerificationRun.id).desc())
             ).first()

@@ -20,16 +20,18 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 
-def _write_synced(target: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, sync it, rename it, sync the folder: a reader never sees half a
-    file, and the bytes are on disk before the caller records or acknowledges them."""
+def write_synced(target: Path, write: Callable[[Path], object], mode: int | None = None) -> None:
+    """Have ``write`` fill a temporary file in the target's folder, sync it, rename it into place, sync the folder:
+    a reader never sees half a file, and the bytes are on disk before the caller records or acknowledges them."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
+        write(Path(tmp))
+        with open(tmp, "rb") as f:
             os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -39,6 +41,10 @@ def _write_synced(target: Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def _write_synced(target: Path, data: bytes) -> None:
+    write_synced(target, lambda path: path.write_bytes(data))
 
 
 class BlobStore:
