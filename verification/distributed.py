@@ -3,7 +3,7 @@
 Apoyos are partitioned by their clave's keyed hash, so every apoyo of one citizen — whatever aspirante it went to —
 lands in the same part: the duplicate and first-presented rules, which only ever compare apoyos of one citizen, give
 in each part exactly what they give on the whole. Workers read the stored roll from the shared data folder.
-The default stays in-process (``InProcess``); ``Dask(address)`` is chosen by setting or ``--dask-scheduler``.
+The default stays in-process (``in_process``); ``Dask(address)`` is chosen by setting or ``--dask-scheduler``.
 """
 
 from __future__ import annotations
@@ -22,11 +22,9 @@ class Classifier(Protocol):
     def __call__(self, apoyos: pa.Table, roll: str, **rules: Any) -> pa.Table: ...
 
 
-def in_process(apoyos: pa.Table, roll: str, *, threads: int | None = None, **rules: Any) -> pa.Table:
+def in_process(apoyos: pa.Table, roll: str, **rules: Any) -> pa.Table:
     con = duckdb.connect()
     try:
-        if threads:
-            con.execute(f"SET threads = {int(threads)}")
         return classify(con, apoyos, roll, **rules)
     finally:
         con.close()

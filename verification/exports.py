@@ -32,11 +32,8 @@ def export_paths(exports_dir: Path, run: VerificationRun) -> dict[str, Path]:
     return {"csv": base.with_suffix(".csv"), "parquet": base.with_suffix(".parquet")}
 
 
-def write_exports(
-    exports_dir: Path, run: VerificationRun, results: pa.Table, folios: dict[int, str]
-) -> dict[str, Path]:
-    folio = pa.array([folios[c] for c in results["capture_id"].to_pylist()], pa.string())
-    table = results.append_column("folio", folio).select(COLUMNS)
+def write_exports(exports_dir: Path, run: VerificationRun, results: pa.Table) -> dict[str, Path]:
+    table = results.select(COLUMNS)
     paths = export_paths(exports_dir, run)
     write_synced(paths["parquet"], lambda p: pq.write_table(table, p))
     write_synced(paths["csv"], lambda p: pacsv.write_csv(table, p))

@@ -84,12 +84,13 @@ APOYOS_SCHEMA = pa.schema(
 )
 DISTRICTS_SCHEMA = pa.schema([("municipio", pa.string()), ("district", pa.string())])
 
+_CAUSE_LABEL = "CASE causa_baja " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in BAJA_CAUSES.items()) + " END"
 _REASONS = f"""
 CASE status
   WHEN 'no_encontrado' THEN 'La clave de elector no se encontró en el Padrón Electoral con corte al ' || $cut
   WHEN 'credencial_no_vigente' THEN 'La credencial presentada no es la vigente: ' ||
        CASE WHEN cic_compared THEN 'su CIC' ELSE 'su OCR' END || ' no coincide con el del Padrón Electoral'
-  WHEN 'baja' THEN 'Baja del Padrón Electoral por ' || coalesce(cause_label, 'causa no informada')
+  WHEN 'baja' THEN 'Baja del Padrón Electoral por ' || coalesce({_CAUSE_LABEL}, 'causa no informada')
   WHEN 'padron_no_lista' THEN 'Inscrito en el Padrón Electoral pero no en la Lista Nominal'
   WHEN 'fuera_de_ambito' THEN 'Su domicilio registral está fuera de la demarcación del aspirante'
   WHEN 'duplicado' THEN 'Apoyo repetido para el mismo aspirante; cuenta el recibido primero (folio ' ||
@@ -102,13 +103,13 @@ END
 
 
 def classify_sql(scope: str) -> str:
-    """The query over ``apoyos``, ``roll`` and ``districts``. ``scope`` is the demarcación type of the cargo."""
+    """The query over ``apoyos``, the roll's Parquet (``$roll``) and ``districts``. ``scope`` is the demarcación
+    type of the cargo."""
     in_scope = {
         "estado": "r.entidad = $entity",
         "municipio": "r.municipio = a.demarcacion_id",
         "distrito": "d.district = a.demarcacion_id",
     }[scope]
-    causes = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in BAJA_CAUSES.items())
     return f"""
 WITH joined AS (
   SELECT a.*, r.clave_lookup IS NOT NULL AS found, r.estatus, r.causa_baja, r.municipio, r.seccion,
@@ -117,7 +118,7 @@ WITH joined AS (
               ELSE a.ocr_lookup <> r.ocr_lookup END AS other_credential,
          coalesce({in_scope}, false) AS in_scope
   FROM apoyos a
-  LEFT JOIN roll r ON r.clave_lookup = a.clave_lookup
+  LEFT JOIN read_parquet($roll) r ON r.clave_lookup = a.clave_lookup
   LEFT JOIN districts d ON d.municipio = r.municipio
 ),
 registral AS (
@@ -146,7 +147,7 @@ across AS (  -- rule 7: of those, the first of each citizen for the cargo and de
   FROM registral r JOIN own o USING (capture_id) WHERE o.nth = 1
 ),
 decided AS (
-  SELECT g.capture_id, g.aspirante_id, g.municipio, g.seccion, g.causa_baja, g.cic_compared, o.first_folio,
+  SELECT g.capture_id, g.folio, g.aspirante_id, g.municipio, g.seccion, g.causa_baja, g.cic_compared, o.first_folio,
          x.first_capture,
          coalesce(g.rejected, CASE WHEN o.nth > 1 THEN 'duplicado' WHEN x.nth > 1 THEN 'otro_aspirante'
                                    ELSE 'valido' END) AS status
@@ -154,13 +155,11 @@ decided AS (
   LEFT JOIN own o USING (capture_id)
   LEFT JOIN across x USING (capture_id)
 )
-SELECT capture_id, aspirante_id, status,
-       {_REASONS.replace("cause_label", f"CASE causa_baja {causes} END")} AS reason,
+SELECT capture_id, folio, aspirante_id, status, {_REASONS} AS reason,
        CASE status WHEN 'baja' THEN causa_baja END AS causa_baja,
        CASE status WHEN 'duplicado' THEN first_folio END AS duplicates_folio,
        CASE status WHEN 'otro_aspirante' THEN first_capture END AS first_capture_id,
-       CASE WHEN status IN ('no_encontrado') THEN NULL ELSE municipio END AS municipio,
-       CASE WHEN status IN ('no_encontrado') THEN NULL ELSE seccion END AS seccion
+       municipio, seccion  -- from the roll: NULL when not found
 FROM decided
 ORDER BY capture_id
 """
@@ -180,14 +179,9 @@ def classify(
     ``districts`` maps INEGI municipio keys to districts (for cargos elected by district)."""
     con.register("apoyos", apoyos.cast(APOYOS_SCHEMA))
     con.register("districts", districts if districts is not None else DISTRICTS_SCHEMA.empty_table())
-    con.execute(f"CREATE OR REPLACE TEMP VIEW roll AS SELECT * FROM read_parquet({_quote(roll)})")
     try:
-        params = {"cut": cut_date} | ({"entity": entity} if scope == "estado" else {})
+        params = {"roll": roll, "cut": cut_date} | ({"entity": entity} if scope == "estado" else {})
         return con.sql(classify_sql(scope), params=params).to_arrow_table()
     finally:
         con.unregister("apoyos")
         con.unregister("districts")
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -14,9 +14,9 @@ import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -42,6 +42,7 @@ from .distributed import Classifier, in_process
 from .exports import write_exports
 from .records import ApoyoResult, CaptureTriage, RollVersion, VerificationRun
 from .registral import APOYOS_SCHEMA, DISTRICTS_SCHEMA, RULES_VERSION
+from .roll import RollStore
 from .triage import cross_capture_flags
 from .triage_stage import TriageStage
 from .verdict import AspiranteVerdict, verdicts
@@ -49,11 +50,6 @@ from .verdict import AspiranteVerdict, verdicts
 # A run still marked running after this long was interrupted: the next attempt takes it over. (The engine's own
 # runs, kind None, are taken over at once: the engine's lease already makes their attempts exclusive.)
 STALE = timedelta(minutes=30)
-
-
-class RollSource(Protocol):
-    def current(self, process_id: str) -> RollVersion | None: ...
-    def parquet_path(self, version: RollVersion) -> Path: ...
 
 
 class RunKind:
@@ -64,8 +60,7 @@ class RunKind:
 
 @dataclass(frozen=True)
 class RunReport:
-    run: VerificationRun
-    verdicts: list[AspiranteVerdict]
+    run: VerificationRun  # its verdicts are in ``run.counts`` (``verdicts_of``)
     reused: bool  # an earlier run had the same inputs (or the same key) and stands
 
 
@@ -84,7 +79,7 @@ class VerificationService:
         self,
         db: Database,
         calendars: CalendarStore,
-        rolls: RollSource,
+        rolls: RollStore,
         exports_dir: Path,
         *,
         thresholds_version: str = "",
@@ -178,9 +173,9 @@ class VerificationService:
         existing = self._by_key(run_key) if run_key else None
         if existing is not None and existing.status == "done":
             self._dictamen(existing, roll, now)  # an attempt may have stopped between the run and its dictamen
-            return RunReport(existing, [], reused=True)
+            return RunReport(existing, reused=True)
         if existing is not None and kind is not None and now - existing.started_at < STALE:
-            return RunReport(existing, [], reused=True)  # another worker is running it now
+            return RunReport(existing, reused=True)  # another worker is running it now
         if existing is not None:  # an attempt that did not finish: same inputs as it recorded
             received_before, up_to = existing.received_before, existing.captures_up_to
         else:
@@ -203,7 +198,7 @@ class VerificationService:
         if existing is None and kind != RunKind.final:  # the final run is recorded even if nothing changed
             same = self._done_with_inputs(process_id, cargo_id, inputs)
             if same is not None:
-                return RunReport(same, [], reused=True)
+                return RunReport(same, reused=True)
         run = existing or VerificationRun(
             run_key=run_key or f"manual:{process_id}:{cargo_id}:{now.isoformat()}:{inputs[:16]}",
             process_id=process_id,
@@ -222,7 +217,7 @@ class VerificationService:
         if existing is None:
             claimed = self._claim(run)
             if claimed is not run:
-                return RunReport(claimed, [], reused=True)
+                return RunReport(claimed, reused=True)
         assert run.id is not None
 
         started = time.monotonic()
@@ -242,7 +237,7 @@ class VerificationService:
             roll_path,
             scope=cargo.demarcacion.value,
             entity=cal.process.entity_key,
-            cut_date=_spanish_date(roll.cut_date),
+            cut_date=short_date(roll.cut_date),
             districts=_districts(cal) if cargo.demarcacion is Demarcacion.distrito else None,
         )
         results = results.join(flagged, "capture_id").sort_by("capture_id")
@@ -259,11 +254,10 @@ class VerificationService:
         finally:
             con.close()
         duration = time.monotonic() - started
-        folios = dict(zip(data["capture_id"], data["folio"], strict=True))
-        write_exports(self.exports_dir, run, results, folios)
+        write_exports(self.exports_dir, run, results)
         self._finish(run, results, found, now, duration, received_before, cal)
         self._dictamen(run, roll, now)
-        return RunReport(run, found, reused=False)
+        return RunReport(run, reused=False)
 
     def _dictamen(self, run: VerificationRun, roll: RollVersion, now: datetime) -> None:
         """The run's dictamen, unless a later run of the cargo stands (its dictamen must not be overwritten by
@@ -390,7 +384,7 @@ class VerificationService:
         if complete_at is None:
             return None
         if now >= complete_at:
-            if any(r.complete and r.status == "done" for r in self.runs(process_id, cargo_id)):
+            if self._last_done(process_id, cargo_id, col(VerificationRun.complete)) is not None:
                 return None
             return self.run(process_id, cargo_id, now, kind=RunKind.final, run_key=f"final:{process_id}:{cargo_id}")
         starts = [
@@ -441,13 +435,6 @@ class VerificationService:
                 .order_by(col(VerificationRun.id).desc())
             ).first()
 
-    def results(self, run_id: int, aspirante_id: int | None = None) -> list[ApoyoResult]:
-        with self.db.read_session() as s:
-            q = select(ApoyoResult).where(ApoyoResult.run_id == run_id)
-            if aspirante_id is not None:
-                q = q.where(ApoyoResult.aspirante_id == aspirante_id)
-            return list(s.exec(q.order_by(col(ApoyoResult.capture_id))))
-
 
 def _districts(cal: Calendar) -> pa.Table:
     pairs = [(m.inegi, m.district) for m in cal.territory.municipios if m.district]
@@ -455,7 +442,3 @@ def _districts(cal: Calendar) -> pa.Table:
         {"municipio": [p[0] for p in pairs], "district": [p[1] for p in pairs]},
         schema=DISTRICTS_SCHEMA,
     )
-
-
-def _spanish_date(d: date) -> str:
-    return short_date(d)

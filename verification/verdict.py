@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from workflow.calendar.model import Calendar, Cargo, DispersionUnit
+from workflow.calendar.model import Calendar, Cargo, Demarcacion, DispersionUnit
 from workflow.calendar.quotas import Quota, quotas
 
 from .registral import Status
@@ -74,24 +74,69 @@ class AspiranteVerdict:
         return max(0, (self.required or 0) - self.valid)
 
 
-def _quota_for(cal: Calendar, cargo: Cargo, demarcacion_id: str) -> Quota | None:
-    for q in quotas(cal, cargo):
-        if q.demarcacion.id == demarcacion_id:
-            return q
-    return None
-
-
 def _seccion_minimums(
-    con: duckdb.DuckDBPyConnection, roll: str, cargo: Cargo, demarcacion_id: str, scope_sql: str
+    con: duckdb.DuckDBPyConnection, roll: str, cal: Calendar, cargo: Cargo, demarcacion_id: str
 ) -> dict[str, int]:
     """Each sección of the demarcación with the minimum the rule asks of it, from the roll's Lista Nominal."""
     assert cargo.dispersion is not None
+    if cargo.demarcacion is Demarcacion.municipio:
+        municipios = [demarcacion_id]
+    elif cargo.demarcacion is Demarcacion.distrito:
+        municipios = [m.inegi for m in cal.territory.municipios if m.district == demarcacion_id]
+    else:
+        municipios = [m.inegi for m in cal.territory.municipios]
     rows = con.sql(
-        f"SELECT seccion, count(*) FROM read_parquet($roll) WHERE estatus = 'lista_nominal' AND {scope_sql} "
-        "GROUP BY seccion ORDER BY seccion",
-        params={"roll": roll, "dem": demarcacion_id},
+        "SELECT seccion, count(*) FROM read_parquet($roll) WHERE estatus = 'lista_nominal' "
+        "AND list_contains($municipios, municipio) GROUP BY seccion ORDER BY seccion",
+        params={"roll": roll, "municipios": municipios},
     ).fetchall()
     return {str(s): cargo.dispersion.per_unit(n) for s, n in rows}
+
+
+def _dispersion(
+    con: duckdb.DuckDBPyConnection,
+    roll: str,
+    cal: Calendar,
+    cargo: Cargo,
+    quota: Quota,
+    valid_by_municipio: dict[str, int],
+    valid_by_seccion: dict[str, int],
+) -> DispersionResult | None:
+    """Which units of the rule reach their own minimum, and how far the others fall short."""
+    rule = cargo.dispersion
+    if rule is None or quota.dispersion is None:
+        return None
+    units: list[tuple[str, str, int | None]]
+    if rule.unit is DispersionUnit.seccion:
+        minimums = _seccion_minimums(con, roll, cal, cargo, quota.demarcacion.id)
+        units = [(s, f"Sección {s}", m) for s, m in minimums.items()]
+        valid_by = valid_by_seccion
+    else:
+        units = [(u.unit.id, u.unit.name, u.minimum) for u in quota.dispersion.per_unit]
+        valid_by = valid_by_municipio
+        if rule.unit is DispersionUnit.distrito:  # valid apoyos by district, through each municipio's
+            district_of = {m.inegi: m.district for m in cal.territory.municipios}
+            valid_by = {}
+            for m_id, n in valid_by_municipio.items():
+                if (d := district_of.get(m_id)) is not None:
+                    valid_by[d] = valid_by.get(d, 0) + n
+    results = []
+    for uid, name, minimum in units:
+        got = valid_by.get(uid, 0)
+        reached = minimum is not None and got >= minimum and got > 0
+        results.append(UnitResult(uid, name, got, minimum, reached, 0 if reached else max(0, (minimum or 0) - got)))
+    needed = rule.units_needed(len(results))
+    reached_count = sum(u.reached for u in results)
+    return DispersionResult(
+        rule.unit.value,
+        f"{rule.min_percentage.normalize():f}",
+        needed,
+        len(results),
+        reached_count,
+        reached_count >= needed,
+        rule.assumed,
+        results,
+    )
 
 
 def verdicts(
@@ -126,6 +171,7 @@ def verdicts(
         con.unregister("results")
 
     municipios = {m.inegi: m for m in cal.territory.municipios}
+    quota_of = {q.demarcacion.id: q for q in quotas(cal, cargo)}
     out = []
     for a in aspirantes:
         aid = a["id"]
@@ -143,46 +189,12 @@ def verdicts(
             row["received"] += n
             if status == Status.valido:
                 row["valid"] += n
-        quota = _quota_for(cal, cargo, a["demarcacion_id"])
+        quota = quota_of.get(a["demarcacion_id"])
         dispersion = None
-        if cargo.dispersion is not None and quota is not None and quota.dispersion is not None:
-            rule = cargo.dispersion
-            if rule.unit is DispersionUnit.seccion:
-                scope = {"estado": "true", "municipio": "municipio = $dem", "distrito": "true"}[cargo.demarcacion]
-                minimums = _seccion_minimums(con, roll, cargo, a["demarcacion_id"], scope)
-                valid_by = {s: n for asp, s, n in by_sec if asp == aid}
-                units: list[tuple[str, str, int | None]] = [(s, f"Sección {s}", m) for s, m in minimums.items()]
-            else:
-                valid_by = {k: v["valid"] for k, v in mun.items()}
-                units = [(u.unit.id, u.unit.name, u.minimum) for u in quota.dispersion.per_unit]
-                if rule.unit is DispersionUnit.distrito:  # valid apoyos by district, through each municipio's
-                    district_of = {m.inegi: m.district for m in cal.territory.municipios}
-                    by_district: dict[str, int] = {}
-                    for m_id, n in valid_by.items():
-                        d = district_of.get(m_id)
-                        if d is not None:
-                            by_district[d] = by_district.get(d, 0) + n
-                    valid_by = by_district
-            results_units = []
-            for uid, name, minimum in units:
-                got = valid_by.get(uid, 0)
-                reached = minimum is not None and got >= minimum and got > 0
-                results_units.append(
-                    UnitResult(uid, name, got, minimum, reached, 0 if reached else max(0, (minimum or 0) - got))
-                )
-            available = len(results_units)
-            needed = rule.units_needed(available)
-            reached_count = sum(u.reached for u in results_units)
-            dispersion = DispersionResult(
-                rule.unit.value,
-                f"{rule.min_percentage.normalize():f}",
-                needed,
-                available,
-                reached_count,
-                reached_count >= needed,
-                rule.assumed,
-                results_units,
-            )
+        if quota is not None:
+            valid_by_seccion = {s: n for asp, s, n in by_sec if asp == aid}
+            valid_by_municipio = {k: v["valid"] for k, v in mun.items()}
+            dispersion = _dispersion(con, roll, cal, cargo, quota, valid_by_municipio, valid_by_seccion)
         out.append(
             AspiranteVerdict(
                 aspirante_id=aid,

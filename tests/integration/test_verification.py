@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
@@ -192,6 +193,23 @@ def test_every_planted_status_is_found_exactly(world: World) -> None:
     assert gob1["received"] == 9 and gob1["valid"] == 2 and gob1["required"] == 13386
     assert gob1["counts"]["baja"] == 1 and gob1["causes"] == {"defuncion": 1}
     assert {m["id"]: m["valid"] for m in gob1["by_municipio"]} == {"10005": 1, "10007": 1}
+
+
+def test_each_run_exports_its_results_as_csv_and_parquet_without_personal_data(world: World) -> None:
+    expected = plant(world)
+    load_roll(world)
+    run = world.runtime.services.verification.run(PROCESS, "gubernatura", world.clock.now()).run
+    folder = world.runtime.settings.data_dir / "verification" / PROCESS
+    stem = f"verificacion-{run.id:06d}-gubernatura"
+    table = pq.read_table(folder / f"{stem}.parquet")
+    with (folder / f"{stem}.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["folio"] for r in rows] == table["folio"].to_pylist()
+    by_id = {r["capture_id"]: r for r in table.to_pylist()}
+    assert {k: by_id[k]["status"] for k in by_id} == {k: v for k, v in expected.items() if k in by_id}
+    assert rows[1]["status"] == "duplicado" and rows[1]["duplicates_folio"] == rows[0]["folio"]
+    text = (folder / f"{stem}.csv").read_text()
+    assert not any(c.clave in text or c.ocr in text for c in ROLL) and "PÉREZ" not in text
 
 
 def test_the_same_inputs_change_nothing_and_new_captures_make_a_new_run(world: World) -> None:
