@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from workflow.calendar.model import Demarcacion, PhaseKind
+from workflow.calendar.model import Calendar, Demarcacion, PhaseKind
 from workflow.captures.model import CaptureData
 from workflow.captures.service import CaptureService
 from workflow.captures.windows import window_for
@@ -98,16 +98,10 @@ def _stranger(taken: set[str], like: Person, rng: random.Random) -> Person:
                           like.materno)  # fmt: skip
 
 
-def plan(
-    people: Sequence[Person],
-    aspirantes: dict[str, tuple[str, str | None]],
-    n: int,
-    seed: int,
-) -> list[Planned]:
-    """About ``n`` captures. ``aspirantes``: key → (cargo demarcación type, INE key of their municipio or None).
-    Keys must include two of a state-wide cargo (``gob1``, ``gob2``) and one municipal (``mun``)."""
+def plan(people: Sequence[Person], mun_ine: str, n: int, seed: int) -> list[Planned]:
+    """About ``n`` captures for the aspirantes of ``sample_aspirantes``: two of the state-wide cargo (``gob1``,
+    ``gob2``) and one municipal (``mun``), in the municipio whose INE key is ``mun_ine``."""
     rng = random.Random(seed)
-    mun_ine = aspirantes["mun"][1]
     taken = {p.clave for p in people}
     pools: dict[str, list[Person]] = {"ln_in": [], "ln_out": [], "baja": [], "padron_no_lista": []}
     for p in people:
@@ -119,6 +113,12 @@ def plan(
         rng.shuffle(pool)
 
     def take(pool: str) -> Person:
+        if not pools[pool]:
+            raise DomainError(
+                ErrorKind.invalid,
+                f"el padrón no tiene personas suficientes para {n} capturas ({pool}); use menos capturas o un "
+                "padrón sintético más grande (--scale)",
+            )
         return pools[pool].pop()
 
     out: list[Planned] = []
@@ -205,36 +205,44 @@ def write_expected(path: Path, expected: Sequence[Expected]) -> None:
             w.writerow([e.folio, e.capture_id, e.who, e.status.value, ";".join(f"{p}:{c}" for p, c in sorted(e.flags))])
 
 
-def register_aspirantes(
-    participants: Participants, calendars: CalendarStore, process_id: str, now: datetime
-) -> tuple[dict[str, Aspirante], dict[str, Gestor], dict[str, tuple[str, str | None]]]:
-    """Two aspirantes of the state-wide cargo and one of a municipal cargo (in the municipio with the largest
-    Lista Nominal), each with a gestor: the people ``plan`` needs."""
-    cal = calendars.active(process_id).calendar
+@dataclass(frozen=True)
+class SampleAspirante:
+    cargo: str
+    demarcacion: str
+    ine: str | None  # INE key of the municipio, for a municipal cargo
+
+
+def sample_aspirantes(cal: Calendar) -> dict[str, SampleAspirante]:
+    """Two aspirantes of the state-wide cargo and one of a municipal cargo, in the municipio with the largest
+    Lista Nominal: the people ``plan`` sends captures for."""
     state = next((c for c in cal.cargos if c.demarcacion is Demarcacion.estado), None)
     municipal = next((c for c in cal.cargos if c.demarcacion is Demarcacion.municipio), None)
     if state is None or municipal is None:
         raise DomainError(
             ErrorKind.invalid,
-            f"las capturas de prueba necesitan un cargo estatal y uno municipal; «{process_id}» no los tiene",
+            f"las capturas de prueba necesitan un cargo estatal y uno municipal; «{cal.process.id}» no los tiene",
         )
     biggest = max(cal.territory.municipios, key=lambda m: m.lista_nominal)
-    who = {
-        "gob1": (state.id, cal.process.entity_key, None),
-        "gob2": (state.id, cal.process.entity_key, None),
-        "mun": (municipal.id, biggest.inegi, biggest.ine),
+    return {
+        "gob1": SampleAspirante(state.id, cal.process.entity_key, None),
+        "gob2": SampleAspirante(state.id, cal.process.entity_key, None),
+        "mun": SampleAspirante(municipal.id, biggest.inegi, biggest.ine),
     }
-    aspirantes, gestores, scopes = {}, {}, {}
-    for key, (cargo, dem, ine) in who.items():
-        window_phase = next(p for p in cal.phases if p.kind is PhaseKind.captacion_apoyo and p.applies_to(cargo, None))
+
+
+def register_aspirantes(
+    participants: Participants, cal: Calendar, who: dict[str, SampleAspirante], now: datetime
+) -> tuple[dict[str, Aspirante], dict[str, Gestor]]:
+    """Register ``who``, each with a gestor, their constancia dated the day their captación opens."""
+    aspirantes, gestores = {}, {}
+    for key, t in who.items():
+        window_phase = next(p for p in cal.phases if p.kind is PhaseKind.captacion_apoyo and p.applies_to(t.cargo))
         constancia = window_phase.start_utc(cal.tz).astimezone(cal.tz).date()
-        a, _ = participants.create_aspirante(
-            process_id,
-            NewAspirante(name=f"Aspirante de prueba {key}", cargo=cargo, demarcacion=dem, constancia_date=constancia),
-            now,
-        )
+        new = NewAspirante(name=f"Aspirante de prueba {key}", cargo=t.cargo, demarcacion=t.demarcacion,
+                           constancia_date=constancia)  # fmt: skip
+        a, _ = participants.create_aspirante(cal.process.id, new, now)
         assert a.id is not None  # stored
         clave = f"PRBGST{(80 + a.id // 1000) % 100:02d}0101{10:02d}H{a.id % 1000:03d}"  # one person per aspirante
         g, _ = participants.register_gestor(a, NewGestor(name=f"Gestor de prueba {key}", clave_elector=clave), now)
-        aspirantes[key], gestores[key], scopes[key] = a, g, ("municipio" if ine else "estado", ine)
-    return aspirantes, gestores, scopes
+        aspirantes[key], gestores[key] = a, g
+    return aspirantes, gestores

@@ -33,6 +33,7 @@ from workflow.storage.files import write_synced
 from workflow.storage.keys import LOOKUP_SQL, Keyring
 
 from .records import RollVersion
+from .registral import BAJA_CAUSES
 
 COLUMNS = (
     "clave_elector",
@@ -48,17 +49,7 @@ COLUMNS = (
     "apellido_materno",
 )
 ESTATUS = ("lista_nominal", "padron_no_lista", "baja")
-CAUSAS_BAJA = (
-    "defuncion",
-    "suspension_derechos",
-    "perdida_vigencia",
-    "duplicado",
-    "domicilio_irregular",
-    "datos_irregulares",
-    "usurpacion",
-    "resolucion_judicial",
-    "otra",
-)
+CAUSAS_BAJA = tuple(BAJA_CAUSES)  # the causes the registral rules name in their reasons
 CLAVE_PATTERN = "[A-Z]{6}[0-9]{8}[HM][0-9]{3}"
 MAX_REPORTED = 50  # rows listed in an error; the message gives the total
 STALE_SECONDS = 24 * 3600  # a temporary file of a load this old belongs to a load that died
@@ -312,11 +303,8 @@ def _sweep(folder: Path, before: float) -> None:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _check_columns(found: list[str], name: str, hint: str = "") -> None:

@@ -8,7 +8,14 @@ from pathlib import Path
 import click
 
 from convoca.runtime import build, settings_for
-from verification.ground_truth import plan, read_roll, register_aspirantes, synthesize, write_expected
+from verification.ground_truth import (
+    plan,
+    read_roll,
+    register_aspirantes,
+    sample_aspirantes,
+    synthesize,
+    write_expected,
+)
 from workflow.clock import SystemClock
 from workflow.errors import DomainError
 
@@ -46,14 +53,17 @@ def synth(
     runtime = build(SystemClock(), settings_for(database_url))
     s = runtime.services
     try:
-        people = read_roll(roll_file)
         roll = s.rolls.current(process_id)
-        if roll is None or roll.source_sha256 != hashlib.sha256(roll_file.read_bytes()).hexdigest():
+        with roll_file.open("rb") as f:
+            given = hashlib.file_digest(f, "sha256").hexdigest()
+        if roll is None or roll.source_sha256 != given:
             raise click.ClickException(
                 f"«{roll_file.name}» no es el padrón en vigor de «{process_id}»; cárguelo antes con `convoca roll load`"
             )
-        aspirantes, gestores, scopes = register_aspirantes(s.participants, s.calendars, process_id, SystemClock().now())
-        planned = plan(people, scopes, count, seed)
+        cal = s.calendars.active(process_id).calendar
+        who = sample_aspirantes(cal)
+        planned = plan(read_roll(roll_file), who["mun"].ine or "", count, seed)  # refused before anyone registers
+        aspirantes, gestores = register_aspirantes(s.participants, cal, who, SystemClock().now())
         expected = synthesize(s.captures, s.calendars, aspirantes, gestores, planned, seed, defect_share=defects)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None

@@ -10,7 +10,9 @@ from convoca.runtime import build, settings_for
 from verification.registral import STATUS_LABELS, Status
 from verification.service import RunKind, RunReport, verdicts_of
 from workflow.calendar.localtime import format_local
+from workflow.calendar.model import DispersionUnit
 from workflow.clock import Clock, SystemClock
+from workflow.documents.context import UNIT_PLURAL
 from workflow.errors import DomainError
 
 from .clock_options import clock_options
@@ -19,9 +21,6 @@ from .common import database_option
 
 def _n(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
-
-
-UNITS = {"municipio": "municipios", "distrito": "distritos", "seccion": "secciones"}
 
 
 @click.command()
@@ -51,14 +50,14 @@ def verify(
     """Verifica ahora los apoyos recibidos: estado registral de cada uno, conteos y resultado por aspirante.
 
     Una verificación con las mismas entradas que otra ya hecha no cambia nada: se muestra la anterior."""
+    now = clock.now()
+    if now > SystemClock().now():
+        raise click.ClickException("el corte de una verificación no puede estar en el futuro; quite --at o --from")
     settings = settings_for(database_url)
     if dask_scheduler:
         settings = settings.model_copy(update={"dask_scheduler": dask_scheduler})
     runtime = build(clock, settings)
     services = runtime.services
-    now = clock.now()
-    if now > SystemClock().now():
-        raise click.ClickException("el corte de una verificación no puede estar en el futuro; quite --at o --from")
     try:
         cal = services.calendars.active(process_id).calendar
         cargos = [cargo_id] if cargo_id else [c.id for c in cal.cargos]
@@ -103,8 +102,8 @@ def verify(
             d = v.get("dispersion")
             if d:
                 click.echo(
-                    f"    dispersión: {d['reached']} {UNITS[d['unit']]} alcanzan su mínimo; se necesitan {d['needed']}"
-                    + (" (regla supuesta, no confirmada)" if d["assumed"] else "")
+                    f"    dispersión: {d['reached']} {UNIT_PLURAL[DispersionUnit(d['unit'])]} alcanzan su mínimo; "
+                    f"se necesitan {d['needed']}" + (" (regla supuesta, no confirmada)" if d["assumed"] else "")
                 )
     if not reports and not as_json:
         click.echo(f"{process_id}: ningún cargo tiene aspirantes registrados")

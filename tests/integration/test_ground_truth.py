@@ -17,7 +17,7 @@ from convoca.cli import main
 from convoca.runtime import Runtime, build
 from convoca.settings import Settings, get_settings
 from tests.helpers import utc
-from verification.ground_truth import Expected, plan, read_roll, register_aspirantes, synthesize
+from verification.ground_truth import Expected, plan, read_roll, register_aspirantes, sample_aspirantes, synthesize
 from verification.records import ApoyoResult
 from verification.registral import Status
 from verification.synth_roll import synthesize_roll
@@ -48,8 +48,9 @@ def truth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Truth]:
     roll_file = tmp / "padron.csv"
     synthesize_roll(cal, roll_file, seed=7, scale=SCALE)
     s.rolls.load(roll_file, PROCESS, cal.process.roll_cut_date, clock.now())
-    aspirantes, gestores, scopes = register_aspirantes(s.participants, s.calendars, PROCESS, clock.now())
-    planned = plan(read_roll(roll_file), scopes, 150, seed=7)
+    who = sample_aspirantes(cal)
+    aspirantes, gestores = register_aspirantes(s.participants, cal, who, clock.now())
+    planned = plan(read_roll(roll_file), who["mun"].ine or "", 150, seed=7)
     expected = synthesize(s.captures, s.calendars, aspirantes, gestores, planned, seed=7)
     yield Truth(runtime, expected, roll_file)
     runtime.close()
