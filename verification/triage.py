@@ -221,6 +221,32 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
+def _below(
+    flags: list[Flag],
+    code: str,
+    part: str,
+    value: float,
+    threshold: float,
+    digits: int,
+    reason: ReviewReason,
+    message: str,
+) -> bool:
+    """Flag ``value`` when it is below ``threshold`` (shown to ``digits`` decimals); whether it was flagged."""
+    if value >= threshold:
+        return False
+    flags.append(
+        Flag(
+            code=code,
+            part=part,
+            value=round(value, digits),
+            threshold=threshold,
+            suggested_reason=reason,
+            message=message,
+        )
+    )
+    return True
+
+
 def _measure(part: str, img: np.ndarray, t: TriageThresholds, flags: list[Flag], m: dict[str, float]) -> bool:
     """Run the checks of one decoded image, appending flags; returns whether it is usable (not blank)."""
     name = PART_NAMES[part]
@@ -230,64 +256,33 @@ def _measure(part: str, img: np.ndarray, t: TriageThresholds, flags: list[Flag],
     if part == "firma":
         ink = float(np.count_nonzero(np.abs(gray.astype(np.int16) - round(mean)) > t.ink_contrast)) / gray.size
         m["ink"] = ink
-        if ink < t.ink_min_fraction:
-            flags.append(
-                Flag(
-                    code="firma_vacia",
-                    part=part,
-                    value=round(ink, 5),
-                    threshold=t.ink_min_fraction,
-                    suggested_reason=ReviewReason.sin_firma,
-                    message=f"la firma está vacía: el trazo cubre {_pct(ink)} del recuadro; "
-                    f"el mínimo es {_pct(t.ink_min_fraction)}",
-                )
-            )
-        return ink >= t.ink_min_fraction
-    unreadable_reason = ReviewReason.rostro_no_visible if part == "foto" else ReviewReason.ilegible
-    if std < t.blank_max_std:
-        flags.append(
-            Flag(
-                code="en_blanco",
-                part=part,
-                value=round(std, 2),
-                threshold=t.blank_max_std,
-                suggested_reason=unreadable_reason,
-                message=f"{name} está en blanco: la desviación estándar de su brillo es {std:.1f}; "
-                f"el mínimo es {t.blank_max_std:.1f}",
-            )
+        message = (
+            f"la firma está vacía: el trazo cubre {_pct(ink)} del recuadro; el mínimo es {_pct(t.ink_min_fraction)}"
         )
+        return not _below(flags, "firma_vacia", part, ink, t.ink_min_fraction, 5, ReviewReason.sin_firma, message)
+    unreadable_reason = ReviewReason.rostro_no_visible if part == "foto" else ReviewReason.ilegible
+    message = (
+        f"{name} está en blanco: la desviación estándar de su brillo es {std:.1f}; el mínimo es {t.blank_max_std:.1f}"
+    )
+    if _below(flags, "en_blanco", part, std, t.blank_max_std, 2, unreadable_reason, message):
         return False
     sharpness = float(cv2.meanStdDev(cv2.Laplacian(gray, cv2.CV_16S))[1][0][0]) ** 2
     m["laplacian_var"] = sharpness
-    if sharpness < t.blur_min_laplacian_var:
-        flags.append(
-            Flag(
-                code="borrosa",
-                part=part,
-                value=round(sharpness, 1),
-                threshold=t.blur_min_laplacian_var,
-                suggested_reason=unreadable_reason,
-                message=f"{name} está borrosa: la varianza del laplaciano es {sharpness:.1f}; "
-                f"el mínimo es {t.blur_min_laplacian_var:.1f}",
-            )
-        )
+    message = (
+        f"{name} está borrosa: la varianza del laplaciano es {sharpness:.1f}; "
+        f"el mínimo es {t.blur_min_laplacian_var:.1f}"
+    )
+    _below(flags, "borrosa", part, sharpness, t.blur_min_laplacian_var, 1, unreadable_reason, message)
     if part == "foto":
         _face(gray, t, flags, m)
         return True
     fraction, quad = _card(img, t)
     m["card_fraction"] = fraction
-    if fraction < t.card_min_area_fraction:
-        flags.append(
-            Flag(
-                code="sin_credencial",
-                part=part,
-                value=round(fraction, 4),
-                threshold=t.card_min_area_fraction,
-                suggested_reason=ReviewReason.no_es_credencial,
-                message=f"no se encontró una credencial en {name}: el mayor cuadrilátero con proporción de credencial "
-                f"ocupa {_pct(fraction)} de la imagen; el mínimo es {_pct(t.card_min_area_fraction)}",
-            )
-        )
+    message = (
+        f"no se encontró una credencial en {name}: el mayor cuadrilátero con proporción de credencial "
+        f"ocupa {_pct(fraction)} de la imagen; el mínimo es {_pct(t.card_min_area_fraction)}"
+    )
+    _below(flags, "sin_credencial", part, fraction, t.card_min_area_fraction, 4, ReviewReason.no_es_credencial, message)
     mask = None
     if quad is not None:  # the card's own colour, not the table's
         mask = np.zeros(gray.shape, np.uint8)
@@ -297,18 +292,11 @@ def _measure(part: str, img: np.ndarray, t: TriageThresholds, flags: list[Flag],
     hist = cv2.calcHist([cv2.cvtColor(img, cv2.COLOR_BGR2HSV)], [1], mask, [256], [0, 256]).ravel()
     saturation = float(np.searchsorted(np.cumsum(hist), 0.9 * hist.sum()))
     m["saturation"] = saturation
-    if saturation < t.bw_max_saturation:
-        flags.append(
-            Flag(
-                code="blanco_y_negro",
-                part=part,
-                value=round(saturation, 1),
-                threshold=t.bw_max_saturation,
-                suggested_reason=ReviewReason.fotocopia,
-                message=f"{name} parece fotocopia o está en blanco y negro: la saturación de su décimo más colorido es "
-                f"{saturation:.1f}; el mínimo es {t.bw_max_saturation:.1f}",
-            )
-        )
+    message = (
+        f"{name} parece fotocopia o está en blanco y negro: la saturación de su décimo más colorido es "
+        f"{saturation:.1f}; el mínimo es {t.bw_max_saturation:.1f}"
+    )
+    _below(flags, "blanco_y_negro", part, saturation, t.bw_max_saturation, 1, ReviewReason.fotocopia, message)
     return True
 
 
@@ -321,18 +309,11 @@ def _face(gray: np.ndarray, t: TriageThresholds, flags: list[Flag], m: dict[str,
         small, scaleFactor=1.2, minNeighbors=t.face_min_neighbors, minSize=(min_side, min_side)
     )
     m["faces"] = len(faces)
-    if len(faces) == 0:
-        flags.append(
-            Flag(
-                code="sin_rostro",
-                part="foto",
-                value=0,
-                threshold=1,
-                suggested_reason=ReviewReason.rostro_no_visible,
-                message=f"no se detectó ningún rostro en la foto viva de al menos {_pct(t.face_min_fraction)} de su "
-                "lado menor: se encontraron 0; se requiere al menos 1",
-            )
-        )
+    message = (
+        f"no se detectó ningún rostro en la foto viva de al menos {_pct(t.face_min_fraction)} de su lado menor: "
+        "se encontraron 0; se requiere al menos 1"
+    )
+    _below(flags, "sin_rostro", "foto", len(faces), 1, 0, ReviewReason.rostro_no_visible, message)
 
 
 def triage_capture(images: dict[str, bytes], thresholds: TriageThresholds) -> TriageOutcome:
