@@ -8,6 +8,7 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -56,18 +57,24 @@ def truth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Truth]:
     runtime.close()
 
 
-def test_every_registral_status_matches_exactly(truth: Truth) -> None:
+def verified(truth: Truth, column: Any) -> dict[str, Any]:
+    """Verify both cargos; one result column of every apoyo, by folio."""
     s = truth.runtime.services
-    got: dict[str, str] = {}
+    got: dict[str, Any] = {}
     for cargo in ("gubernatura", "ayuntamiento"):
         run = s.verification.run(PROCESS, cargo, utc("2022-02-05T00:00:00Z")).run
         with s.db.read_session() as session:
             rows = session.exec(
-                select(Capture.folio, ApoyoResult.status)
+                select(Capture.folio, column)
                 .join(ApoyoResult, ApoyoResult.capture_id == Capture.id)  # type: ignore[arg-type]
                 .where(ApoyoResult.run_id == run.id)
             ).all()
         got |= dict(rows)
+    return got
+
+
+def test_every_registral_status_matches_exactly(truth: Truth) -> None:
+    got = verified(truth, ApoyoResult.status)
     want = {e.folio: e.status.value for e in truth.expected}
     assert got == want
     assert {Status(v) for v in want.values()} == set(Status)  # every status was planted
@@ -95,17 +102,7 @@ def test_the_command_writes_what_it_planted(truth: Truth, tmp_path: Path, monkey
 def test_runs_send_flagged_apoyos_to_the_desk(truth: Truth) -> None:
     """The run triages what the background stage has not and marks an apoyo flagged when triage flagged it, or when
     its images re-appear elsewhere in the process: measured against the planted defects, apoyo by apoyo."""
-    s = truth.runtime.services
-    flagged: dict[str, bool] = {}
-    for cargo in ("gubernatura", "ayuntamiento"):
-        run = s.verification.run(PROCESS, cargo, utc("2022-02-05T00:00:00Z")).run
-        with s.db.read_session() as session:
-            rows = session.exec(
-                select(Capture.folio, ApoyoResult.flagged)
-                .join(ApoyoResult, ApoyoResult.capture_id == Capture.id)  # type: ignore[arg-type]
-                .where(ApoyoResult.run_id == run.id)
-            ).all()
-        flagged |= dict(rows)
+    flagged = verified(truth, ApoyoResult.flagged)
     planted = {e.folio for e in truth.expected if e.flags}
     raised = {folio for folio, f in flagged.items() if f}
     right = len(planted & raised)
