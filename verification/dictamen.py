@@ -83,10 +83,6 @@ def dictamen_kind(cargo_id: str) -> str:
     return f"{FAMILY}-{cargo_id}"
 
 
-def _n(value: int) -> str:
-    return es.number(value)
-
-
 def _share(part: int, whole: int) -> str:
     """«12.3 %» of the whole, one decimal; «—» when there is no whole."""
     if whole <= 0:
@@ -99,7 +95,7 @@ def _share(part: int, whole: int) -> str:
 
 def _figure(n: int, feminine: bool = False) -> str:
     """A figure as legal style writes it: «trece mil setenta y nueve (13,079)»."""
-    return f"{es.count_words(n, feminine)} ({_n(n)})"
+    return f"{es.count_words(n, feminine)} ({es.number(n)})"
 
 
 def _moment(instant: datetime, tz: ZoneInfo) -> str:
@@ -138,7 +134,7 @@ def _status_rows(a: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for status in REJECTED:
         n = counts.get(status.value, 0)
-        rows.append({"label": STATUS_LABELS[status], "count": _n(n), "share": _share(n, received), "level": 0})
+        rows.append({"label": STATUS_LABELS[status], "count": es.number(n), "share": _share(n, received), "level": 0})
         if status is Status.baja:
             causes = a.get("causes") or {}
             known = [c for c in BAJA_CAUSES if causes.get(c)]
@@ -146,13 +142,18 @@ def _status_rows(a: dict[str, Any]) -> list[dict[str, Any]]:
             for cause in known:
                 m = causes[cause]
                 rows.append(
-                    {"label": f"por {BAJA_CAUSES[cause]}", "count": _n(m), "share": _share(m, received), "level": 1}
+                    {
+                        "label": f"por {BAJA_CAUSES[cause]}",
+                        "count": es.number(m),
+                        "share": _share(m, received),
+                        "level": 1,
+                    }
                 )
             if unknown:
                 rows.append(
                     {
                         "label": "por causa no informada",
-                        "count": _n(unknown),
+                        "count": es.number(unknown),
                         "share": _share(unknown, received),
                         "level": 1,
                     }
@@ -165,8 +166,8 @@ def _municipios(a: dict[str, Any]) -> list[dict[str, Any]]:
         {
             "name": m["name"],
             "key": m["id"],
-            "received": _n(m["received"]),
-            "valid": _n(m["valid"]),
+            "received": es.number(m["received"]),
+            "valid": es.number(m["valid"]),
             "valid_n": m["valid"],
         }
         for m in a.get("by_municipio") or []
@@ -178,7 +179,7 @@ def _municipios(a: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "name": "Sin municipio registral (no encontrados)",
                 "key": "",
-                "received": _n(rest),
+                "received": es.number(rest),
                 "valid": "0",
                 "valid_n": 0,
             }
@@ -193,12 +194,12 @@ def _dispersion(d: dict[str, Any] | None) -> dict[str, Any] | None:
     units = [
         {
             "name": u["name"],
-            "valid": _n(u["valid"]),
+            "valid": es.number(u["valid"]),
             "valid_n": u["valid"],
-            "minimum": _n(u["minimum"]) if u["minimum"] is not None else "—",
+            "minimum": es.number(u["minimum"]) if u["minimum"] is not None else "—",
             "minimum_n": u["minimum"],
             "reached": u["reached"],
-            "short_by": _n(u["short_by"]) if not u["reached"] else "",
+            "short_by": es.number(u["short_by"]) if not u["reached"] else "",
         }
         for u in d["units"]
     ]
@@ -272,19 +273,19 @@ def _aspirante(a: dict[str, Any]) -> dict[str, Any]:
         "name": a["name"],
         "demarcacion": a["demarcacion_name"],
         "demarcacion_id": a["demarcacion_id"],
-        "received": _n(a["received"]),
+        "received": es.number(a["received"]),
         "received_n": a["received"],
         "received_words": _figure(a["received"]),
-        "valid": _n(a["valid"]),
+        "valid": es.number(a["valid"]),
         "valid_n": a["valid"],
         "valid_share": _share(a["valid"], a["received"]),
         "flagged": a["flagged"],
-        "flagged_fmt": _n(a["flagged"]),
-        "required": _n(required) if required is not None else "—",
+        "flagged_fmt": es.number(a["flagged"]),
+        "required": es.number(required) if required is not None else "—",
         "required_n": required,
-        "base": _n(a["base_count"]) if a.get("base_count") is not None else "—",
+        "base": es.number(a["base_count"]) if a.get("base_count") is not None else "—",
         "progress": _share(a["valid"], required) if required else "—",
-        "missing": _n(a["missing"]),
+        "missing": es.number(a["missing"]),
         "quota_met": bool(a["quota_met"]),
         "rows": _status_rows(a),
         "municipios": _municipios(a),
@@ -304,9 +305,9 @@ def _draft_reasons(run: VerificationRun, cargo: Cargo, aspirantes: list[dict[str
         reasons.append(f"Es una verificación {RUN_KINDS.get(run.kind, run.kind)}, no la verificación final del cargo.")
     flagged = sum(a["flagged"] for a in aspirantes)
     if flagged:
-        who = "; ".join(f"{a['name']}: {_n(a['flagged'])}" for a in aspirantes if a["flagged"])
+        who = "; ".join(f"{a['name']}: {es.number(a['flagged'])}" for a in aspirantes if a["flagged"])
         reasons.append(
-            f"{es.count_words(flagged).capitalize()} ({_n(flagged)}) apoyos que la compulsa registral tiene por "
+            f"{es.count_words(flagged).capitalize()} ({es.number(flagged)}) apoyos que la compulsa registral tiene por "
             "válidos están pendientes de revisión en la mesa de control, porque la revisión automática de sus "
             f"imágenes los señaló ({who}). Se cuentan como válidos en este proyecto; si la mesa de control los "
             "rechaza, dejarán de computarse."
@@ -383,7 +384,7 @@ def dictamen_content(cal: Calendar, run: VerificationRun, roll: RollVersion) -> 
             "captures_up_to": run.captures_up_to,
             "finished_words": _moment(finished, tz),
             "inputs_sha256": run.inputs_sha256,
-            "apoyos": _n(int(counts.get("apoyos", sum(a["received"] for a in raw)))),
+            "apoyos": es.number(int(counts.get("apoyos", sum(a["received"] for a in raw)))),
         },
         "roll": {
             "number": roll.number,
@@ -391,7 +392,7 @@ def dictamen_content(cal: Calendar, run: VerificationRun, roll: RollVersion) -> 
             "source_name": roll.source_name,
             "source_sha256": roll.source_sha256,
             "stored_sha256": roll.stored_sha256,
-            "rows": _n(roll.rows),
+            "rows": es.number(roll.rows),
         },
         "aspirantes": aspirantes,
     }

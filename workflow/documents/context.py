@@ -97,10 +97,6 @@ def known_kinds() -> str:
     return ", ".join([*DOCUMENT_KINDS, *(f"{f}-<cargo>" for f in SUPPLEMENTED)])
 
 
-def _count_words(n: int, feminine: bool) -> str:
-    return es.count_words(n, feminine)
-
-
 def _upload_deadline(r: ResolvedPhase, tz: ZoneInfo) -> tuple[str | None, str | None]:
     """A capture phase's last moment for sending captures taken inside it: its end plus the late-upload grace."""
     if r.phase.kind is not PhaseKind.captacion_apoyo:
@@ -133,12 +129,12 @@ def _period(r: ResolvedPhase, cal: Calendar) -> dict[str, Any]:
         "zone": es.zone_label(r.start, tz),
         "end_zone": es.zone_label(r.end, tz),
         "late_upload_grace_hours": grace,
-        "late_upload_grace_words": _count_words(grace, feminine=True) if grace else None,
+        "late_upload_grace_words": es.count_words(grace, feminine=True) if grace else None,
         "upload_deadline_words": deadline_words,
         "upload_deadline_zone": deadline_zone,
         "window_from_constancia": r.phase.window_from_constancia,
         "window_days": r.phase.window_days,
-        "window_days_words": _count_words(r.phase.window_days, feminine=False) if r.phase.window_days else None,
+        "window_days_words": es.count_words(r.phase.window_days, feminine=False) if r.phase.window_days else None,
         "notes": r.phase.notes,
     }
 
@@ -154,7 +150,7 @@ def dispersion_words(cal: Calendar, cargo: Cargo) -> str | None:
     units = UNIT_PLURAL[rule.unit]
     article = "las" if UNIT_FEMININE[rule.unit] else "los"
     if rule.min_units is not None:
-        how_many = f"al menos {_count_words(rule.min_units, UNIT_FEMININE[rule.unit])} ({rule.min_units}) {units}"
+        how_many = f"al menos {es.count_words(rule.min_units, UNIT_FEMININE[rule.unit])} ({rule.min_units}) {units}"
     else:
         fraction = rule.min_fraction
         assert fraction is not None  # Dispersion requires exactly one of min_units and min_fraction
@@ -182,7 +178,7 @@ def _cargo(cal: Calendar, cargo: Cargo, periods: list[ResolvedPhase]) -> dict[st
         "demarcacion_of": DEMARCACION_OF[cargo.demarcacion],
         "demarcacion_noun": DEMARCACION_NOUN[cargo.demarcacion],
         "demarcaciones": len(rows),
-        "demarcaciones_words": _count_words(len(rows), feminine=False),
+        "demarcaciones_words": es.count_words(len(rows), feminine=False),
         "percentage": es.percentage(cargo.threshold.percentage),
         "base": BASE[cargo.threshold.base],
         "base_of": BASE_OF[cargo.threshold.base],
@@ -300,7 +296,7 @@ def shown(cal: Calendar, kind: str, supplement: Supplement | None = None) -> dic
             "unforeseen": texts.unforeseen,
             "privacy_notice": texts.privacy_notice,
             "audiencia_days": texts.audiencia_days,
-            "audiencia_days_words": _count_words(texts.audiencia_days, feminine=False),
+            "audiencia_days_words": es.count_words(texts.audiencia_days, feminine=False),
         },
         "municipios_count": len(cal.territory.municipios),
     }
