@@ -141,7 +141,7 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
     rolls = RollStore(db, data, keyring, calendars)
     classifier = Dask(settings.dask_scheduler) if settings.dask_scheduler else in_process
     documents = DocumentService(db, calendars, BlobStore(data / "files"), DocumentRenderer(settings.calendars_dir))
-    capture_blobs = SealedBlobStore(data / "captures", key)
+    capture_blobs = SealedBlobStore(data / "captures", keyring)
     triage = TriageStage(
         db,
         capture_blobs,

@@ -34,6 +34,7 @@ from workflow.captures.records import Capture
 from workflow.clock import FixedClock
 from workflow.participants.records import ApiToken, Aspirante, Gestor, Role
 from workflow.storage.files import SealedBlobStore, configured_key
+from workflow.storage.keys import Keyring
 
 from .api_server import DURANGO, ROOT, ApiServer, Registered, image, new_clave, register, start_server
 
@@ -697,12 +698,12 @@ def test_a_configured_capture_key_encrypts_the_images_and_no_key_file_is_made(tm
         "firma": (row.firma_sha256, ".png"),
     }
     root = tmp_path / "captures"
-    with_key = SealedBlobStore(root, key)
+    with_key = SealedBlobStore(root, Keyring(key))
     assert {p for p in root.rglob("*") if p.is_file()} == {with_key.path(*where) for where in parts.values()}
     for part, where in parts.items():
         assert with_key.read(*where) == images[part]
     # Another key finds none of the files (their names come from the key) and, given one, cannot decrypt it.
-    other = SealedBlobStore(root, secrets.token_bytes(32))
+    other = SealedBlobStore(root, Keyring(secrets.token_bytes(32)))
     assert not any(other.path(*where).exists() for where in parts.values())
     moved = other.path(*parts["foto"])
     moved.parent.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from workflow.captures.records import Capture
 from workflow.captures.sweep import referenced
 from workflow.storage.db import Database
 from workflow.storage.files import SealedBlobStore, load_or_create_key
+from workflow.storage.keys import Keyring
 
 from .api_server import register
 
@@ -74,7 +75,7 @@ def stored(data: Path) -> tuple[set[Path], set[Path], list[Capture]]:
     """The image files on disk, the ones committed captures refer to, and the captures."""
     db = Database(f"sqlite:///{data / 'convoca.sqlite3'}")
     try:
-        blobs = SealedBlobStore(data / "captures", load_or_create_key(data / "keys" / "captures.key"))
+        blobs = SealedBlobStore(data / "captures", Keyring(load_or_create_key(data / "keys" / "captures.key")))
         with db.read_session() as s:
             captures = list(s.exec(select(Capture)))
         files = {p for p in blobs.root.rglob("*") if p.is_file()}

@@ -63,7 +63,7 @@ def stored(db: Database, tmp_path: Path) -> tuple[Database, SealedBlobStore, dic
         RECEIVED,
     )
     gestor, _ = people.register_gestor(aspirante, NewGestor(name="Pedro", clave_elector="GOMEJU85031210H300"), RECEIVED)
-    blobs = SealedBlobStore(tmp_path / "captures", KEY)
+    blobs = SealedBlobStore(tmp_path / "captures", keyring)
     service = CaptureService(db, calendars, blobs, keyring)
     generator = CaptureGenerator(seed=3, variants=1)
     expected: dict[int, set[tuple[str, str]]] = {}

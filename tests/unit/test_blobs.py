@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from workflow.storage.files import BlobStore
+from workflow.storage.keys import Keyring
 
 
 def test_content_addressed_atomic_and_idempotent(tmp_path: Path) -> None:
@@ -25,7 +26,7 @@ def test_sealed_store_encrypts_and_hides_names(tmp_path: Path) -> None:
     assert load_or_create_key(tmp_path / "keys" / "captures.key") == key  # created once, then read
     assert (tmp_path / "keys" / "captures.key").stat().st_mode & 0o777 == 0o600
     image = b"\xff\xd8\xff" + b"GOMEJU85031210H300 rostro firma" * 100
-    store = SealedBlobStore(tmp_path / "captures", key)
+    store = SealedBlobStore(tmp_path / "captures", Keyring(key))
     sha, path = store.put(image, ".jpg")
     assert sha == hashlib.sha256(image).hexdigest()
     assert sha not in path.name and path.name.endswith(".jpg.sealed")
@@ -33,6 +34,6 @@ def test_sealed_store_encrypts_and_hides_names(tmp_path: Path) -> None:
     assert store.read(sha, ".jpg") == image
     assert store.put(image, ".jpg") == (sha, path)  # stored once
     with pytest.raises(InvalidTag):
-        SealedBlobStore(tmp_path / "captures", secrets.token_bytes(32))._keys[0].decrypt(
+        SealedBlobStore(tmp_path / "captures", Keyring(secrets.token_bytes(32)))._keys[0].decrypt(
             path.read_bytes()[:12], path.read_bytes()[12:], path.name.encode()
         )

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from .keys import Keyring
+
 
 def write_synced(target: Path, write: Callable[[Path], object], mode: int | None = None) -> None:
     """Have ``write`` fill a temporary file in the target's folder, sync it, rename it into place, sync the folder:
@@ -74,19 +76,13 @@ class SealedBlobStore(BlobStore):
     name reveals nothing to whoever lacks the key, and a file moved to another name does not decrypt.
     """
 
-    def __init__(self, root: Path, key: bytes | Callable[[], bytes]) -> None:
+    def __init__(self, root: Path, keyring: Keyring) -> None:
         super().__init__(root)
-        self._key = key  # or how to get it: read (or created) on first use, not by commands that never need it
+        self.keyring = keyring  # its master key is read (or created) on first use, not by commands that never need it
 
     @functools.cached_property
     def _keys(self) -> tuple[AESGCM, bytes]:
-        key = self._key() if callable(self._key) else self._key
-        if len(key) != 32:
-            raise ValueError("the capture key must be 32 bytes")
-        return (
-            AESGCM(hmac.new(key, b"convoca/captures/encrypt", hashlib.sha256).digest()),
-            hmac.new(key, b"convoca/captures/name", hashlib.sha256).digest(),
-        )
+        return AESGCM(self.keyring.subkey("convoca/captures/encrypt")), self.keyring.subkey("convoca/captures/name")
 
     def path(self, sha256: str, suffix: str = "") -> Path:
         name = hmac.new(self._keys[1], sha256.encode(), hashlib.sha256).hexdigest()

@@ -39,13 +39,17 @@ class Keyring:
             raise ValueError("the capture key must be 32 bytes")
         return key
 
+    def subkey(self, label: str) -> bytes:
+        """The key of one purpose (also the capture images': ``SealedBlobStore``)."""
+        return derive(self.master, label)
+
     @functools.cached_property
     def _seal_key(self) -> AESGCM:
-        return AESGCM(derive(self.master, "convoca/personal/seal"))
+        return AESGCM(self.subkey("convoca/personal/seal"))
 
     @functools.cached_property
     def _lookup_key(self) -> bytes:
-        return derive(self.master, "convoca/personal/lookup")
+        return self.subkey("convoca/personal/lookup")
 
     def seal(self, plaintext: bytes, context: bytes) -> bytes:
         """Nonce + ciphertext + tag. ``context`` (e.g. b"capture:123") must be given again to unseal."""
