@@ -7,6 +7,9 @@ from alembic import context
 
 from workflow.storage.schema import metadata
 
+# The domain's tables only (this package cannot import verification's): migrations are written by hand, and
+# tests/integration/test_migrations.py compares the migrated schema with every table (verification.schema).
+
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
