@@ -28,8 +28,8 @@ from convoca.server import build_app
 from convoca.settings import Settings, get_settings
 from verification.synth_roll import synthesize_roll
 from workflow.calendar.localtime import format_local
-from workflow.documents import spanish as es
 from workflow.clock import AcceleratedClock, parse_instant
+from workflow.documents import spanish as es
 from workflow.participants.records import Role
 
 PROCESS = "durango-2021-2022"
@@ -102,8 +102,8 @@ def run_demo(data_dir: Path, port: int, speed: float, keep_serving: bool) -> Non
         synthesize_roll(cal, roll_file, seed=2022, scale=ROLL_SCALE)
         roll = services.rolls.load(roll_file, PROCESS, cal.process.roll_cut_date, clock.now())
         _say(
-            f"Lista Nominal sintética cargada: {roll.rows:,} registros ({es.percentage(ROLL_SCALE * 100)} de la de Durango), "
-            f"guardada con la clave, el OCR y el CIC como huellas con llave, sin nombres"
+            f"Lista Nominal sintética cargada: {roll.rows:,} registros ({es.percentage(ROLL_SCALE * 100)} de la de "
+            "Durango), guardada con la clave, el OCR y el CIC como huellas con llave, sin nombres"
         )
 
         generator = CaptureGenerator(seed=2022, citizens=citizens_from_roll(roll_file))
