@@ -71,6 +71,13 @@ class CaptureService:
         """The supporter's personal data, unsealed: for the roles that must read them, never a public route."""
         return unseal_personal(self.keyring, capture.capture_id, capture.personal)
 
+    def image(self, capture: Capture, part: str) -> bytes:
+        """One stored image of a capture (``part`` in ``IMAGE_PARTS``), decrypted: for the review desk and the
+        aspirante's audiencia only. Raises ``FileNotFoundError`` when the store has lost it."""
+        if part not in IMAGE_PARTS:
+            raise ValueError(part)
+        return self.blobs.read(getattr(capture, f"{part}_sha256"), "." + getattr(capture, f"{part}_type"))
+
     def submit(
         self, gestor: Gestor, data: CaptureData, images: dict[str, bytes], received_at: datetime
     ) -> tuple[Receipt, bool]:
