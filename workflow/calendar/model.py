@@ -119,6 +119,8 @@ KNOWN_ACTIONS: dict[str, str] = {
     "open_capture": "abre la captación de apoyo de la ciudadanía",
     "close_capture": "cierra la captación de apoyo de la ciudadanía",
     "run_verification": "ejecuta la verificación de los apoyos recibidos",
+    "open_audiencia": "abre la garantía de audiencia: cada aspirante puede objetar sus apoyos rechazados",
+    "final_dictamen": "cierra la garantía de audiencia y genera el dictamen final de cada cargo",
 }
 
 
@@ -353,6 +355,29 @@ class Phase(Strict):
         )
 
 
+class ReviewRules(Strict):
+    """What goes to the mesa de control besides every flagged apoyo: a random sample of the valid candidates, and
+    every one of an aspirante's when the sample's inconsistency rate exceeds a threshold (INE 2018: 10 %)."""
+
+    sample_percentage: Decimal = Field(
+        Decimal(5),
+        ge=0,
+        le=100,
+        description="Porcentaje de los apoyos válidos sin señalamientos de cada aspirante que la mesa de control "
+        "revisa por muestra aleatoria.",
+    )
+    full_review_above: Decimal = Field(
+        Decimal(10),
+        ge=0,
+        le=100,
+        description="Porcentaje de apoyos rechazados en la muestra por encima del cual la mesa revisa uno por uno "
+        "todos los apoyos válidos de esa persona aspirante.",
+    )
+    assumed: bool = Field(
+        False, description="Verdadero si estas reglas no constan en un acuerdo del OPLE (se señalan como supuestas)."
+    )
+
+
 class Calendar(Strict):
     """One electoral process: who, where, which offices, and when each phase runs."""
 
@@ -369,6 +394,9 @@ class Calendar(Strict):
     phases: list[Phase] = Field(min_length=1)
     documents: DocumentTexts = Field(
         default_factory=DocumentTexts, description="Textos de los documentos oficiales propios de la entidad."
+    )
+    review: ReviewRules = Field(
+        default_factory=ReviewRules, description="Qué revisa la mesa de control además de los apoyos señalados."
     )
 
     @property
