@@ -9,10 +9,12 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from .controllers.audiencia import AudienciaController
 from .controllers.captures import CaptureController
 from .controllers.documents import DocumentController
 from .controllers.participants import ParticipantController
 from .controllers.processes import ProcessController
+from .controllers.review import ReviewController
 from .controllers.verification import VerificationController
 from .errors import HANDLERS
 from .services import Services
@@ -41,6 +43,8 @@ def create_app(
             ParticipantController,
             CaptureController,
             VerificationController,
+            ReviewController,
+            AudienciaController,
         ],
     )
     app = Litestar(

@@ -29,6 +29,7 @@ STATUS_DETAIL = {
     415: "tipo de contenido no admitido",
     422: "los datos no son válidos",
     429: "demasiadas solicitudes",
+    503: "servicio no disponible por ahora",
 }
 
 

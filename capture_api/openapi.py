@@ -1,6 +1,6 @@
-"""OpenAPI for the two bodies Litestar cannot describe by itself: the capture (multipart, whose ``data`` part is
-JSON validated by the domain's model) and the calendar amendment (raw YAML). Schemas come from the models, so the
-documentation cannot drift from what the server checks."""
+"""OpenAPI for the bodies Litestar cannot describe by itself: the capture (multipart, whose ``data`` part is JSON
+validated by the domain's model), the objection (multipart) and the calendar amendment (raw YAML). Schemas come
+from the models, so the documentation cannot drift from what the server checks."""
 
 from __future__ import annotations
 
@@ -73,6 +73,35 @@ def capture_body() -> RequestBody:
     )
 
 
+def objection_body() -> RequestBody:
+    return RequestBody(
+        required=True,
+        description="La objeción: el argumento y, si se quiere, una imagen nueva.",
+        content={
+            "multipart/form-data": OpenAPIMediaType(
+                schema=Schema(
+                    type=OpenAPIType.OBJECT,
+                    properties={
+                        "argumento": Schema(
+                            type=OpenAPIType.STRING,
+                            min_length=10,
+                            max_length=4000,
+                            pattern=r"\S",
+                            description="Por qué el apoyo debe computarse.",
+                        ),
+                        "imagen": Schema(
+                            type=OpenAPIType.STRING,
+                            format=OpenAPIFormat.BINARY,
+                            description="Imagen JPEG o PNG (opcional), de 4 MiB y 24 megapíxeles como máximo.",
+                        ),
+                    },
+                    required=["argumento"],
+                )
+            )
+        },
+    )
+
+
 def calendar_body() -> RequestBody:
     return RequestBody(
         required=True,
@@ -85,6 +114,12 @@ def calendar_body() -> RequestBody:
 class CaptureOperation(Operation):
     def __post_init__(self) -> None:
         self.request_body = capture_body()
+
+
+@dataclasses.dataclass
+class ObjectionOperation(Operation):
+    def __post_init__(self) -> None:
+        self.request_body = objection_body()
 
 
 @dataclasses.dataclass

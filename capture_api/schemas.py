@@ -126,3 +126,119 @@ class VerificationRunOut(BaseModel):
     apoyos: int | None
     by_status: dict[str, int] = Field(default_factory=dict)
     aspirantes: list[dict] = Field(default_factory=list, description="Resultado por aspirante: conteos y dictamen.")
+
+
+class ReviewerCreated(BaseModel):
+    id: int
+    name: str
+    token: str = Field(description="Token de acceso de la persona revisora; se muestra solo esta vez.")
+    token_expires_at: datetime | None
+
+
+class Choice(BaseModel):
+    value: str
+    label: str
+
+
+class ReviewFlag(BaseModel):
+    """What image triage measured, against which threshold, and the reason it suggests."""
+
+    code: str
+    part: str
+    value: float | None
+    threshold: float | None
+    suggested_reason: str
+    message: str
+
+
+class DecisionOut(BaseModel):
+    id: int
+    apoyo_id: int
+    decision: str
+    label: str = Field(description="La decisión en palabras.")
+    note: str | None
+    reviewer_id: int
+    reviewer: str
+    decided_at: datetime
+    replaces: int | None = Field(description="La decisión que esta corrige.")
+    replaced_by: int | None = Field(default=None, description="La decisión que corrigió a esta, si la hay.")
+    objection_id: int | None = Field(description="La objeción que esta decisión resuelve, si la hay.")
+
+
+class ImageLinks(BaseModel):
+    """Each image at review size; add «?vista=completa» for the original."""
+
+    anverso: str
+    reverso: str
+    foto: str
+    firma: str
+    objecion: str | None = Field(default=None, description="La imagen que trajo la objeción, si trajo una.")
+
+
+class Supporter(BaseModel):
+    """Personal data of the person who gave the apoyo: only for the mesa de control."""
+
+    nombre: str
+    apellido_paterno: str
+    apellido_materno: str | None
+    clave_elector: str
+    ocr: str
+    cic: str | None
+    numero_emision: str | None
+
+
+class RegistralOut(BaseModel):
+    status: str
+    label: str
+    reason: str
+    municipio: str | None
+    seccion: int | None
+    run_id: int
+
+
+class ObjectionOut(BaseModel):
+    id: int
+    apoyo_id: int
+    folio: str
+    filed_at: datetime
+    rejection: str = Field(description="El rechazo objetado: estatus registral o «mesa_de_control».")
+    argument: str
+    has_image: bool
+    resolution: DecisionOut | None
+
+
+class ReviewApoyoOut(BaseModel):
+    apoyo_id: int
+    folio: str
+    process_id: str
+    aspirante_id: int
+    cargo: str
+    kind: str = Field(description="senalado, muestra, revision_total u objecion")
+    kind_label: str
+    leased_until: datetime | None
+    captured_at: datetime
+    received_at: datetime
+    late: bool
+    seccion: int
+    capture_mode: str
+    supporter: Supporter
+    registral: RegistralOut | None
+    flags: list[ReviewFlag]
+    objection: ObjectionOut | None
+    decisions: list[DecisionOut] = Field(description="Todas las decisiones sobre el apoyo, la más antigua primero.")
+    choices: list[Choice] = Field(description="Las decisiones que admite este apoyo.")
+    images: ImageLinks
+    queue_pending: int = Field(description="Apoyos del proceso que esperan decisión en la mesa de control.")
+
+
+class RejectedOut(BaseModel):
+    apoyo_id: int
+    folio: str
+    captured_at: datetime
+    received_at: datetime
+    status: str = Field(description="Estatus registral, o «mesa_de_control» si la mesa lo rechazó.")
+    reason: str = Field(description="El motivo del rechazo, en palabras.")
+    decided_at: datetime | None = Field(description="Cuándo lo rechazó la mesa de control, si fue ella.")
+    images: ImageLinks
+    objection: ObjectionOut | None
+    can_object: bool = Field(description="La garantía de audiencia está abierta y el apoyo aún no tiene objeción.")

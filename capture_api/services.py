@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from verification.audiencia import Audiencia
+from verification.desk import ReviewDesk
 from verification.progress import ProgressService
 from verification.roll import RollStore
 from verification.service import VerificationService
+from verification.trail import Trail
 from workflow.captures.service import CaptureService
 from workflow.clock import Clock
 from workflow.documents.service import DocumentService
@@ -27,5 +30,8 @@ class Services:
     progress: ProgressService
     rolls: RollStore
     verification: VerificationService
+    desk: ReviewDesk
+    audiencia: Audiencia
+    trail: Trail
     # Called after an amendment is stored, so the engine re-plans at once (set when the engine runs in-process).
     on_calendar_applied: Callable[[], None] = field(default=lambda: None)

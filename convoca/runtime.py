@@ -21,10 +21,13 @@ from sqlalchemy.engine import make_url
 from capture_api.services import Services
 from convoca.settings import Settings, get_settings
 from verification.actions import register_verification_actions
+from verification.audiencia import Audiencia
+from verification.desk import ReviewDesk
 from verification.distributed import Dask, in_process
 from verification.progress import ProgressService
 from verification.roll import RollStore
 from verification.service import VerificationService
+from verification.trail import Trail
 from verification.triage_stage import TriageStage
 from workflow.captures.actions import register_capture_actions
 from workflow.captures.service import CaptureService
@@ -125,7 +128,7 @@ def build_registry(services: Services) -> ActionRegistry:
     registry = ActionRegistry()
     register_document_actions(registry, services.documents)
     register_capture_actions(registry, services.db)
-    register_verification_actions(registry, services.verification)
+    register_verification_actions(registry, services.verification, services.audiencia)
     return registry
 
 
@@ -142,6 +145,9 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
     classifier = Dask(settings.dask_scheduler) if settings.dask_scheduler else in_process
     documents = DocumentService(db, calendars, BlobStore(data / "files"), DocumentRenderer(settings.calendars_dir))
     capture_blobs = SealedBlobStore(data / "captures", keyring)
+    captures = CaptureService(db, calendars, capture_blobs, keyring, crash_for_tests(), secciones=rolls.secciones)
+    objection_images = SealedBlobStore(data / "objections", keyring)
+    desk = ReviewDesk(db, calendars, captures, objection_images, settings.review)
     triage = TriageStage(
         db,
         capture_blobs,
@@ -158,6 +164,7 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
         classifier=classifier,
         documents=documents,
         triage=triage,
+        desk=desk,
     )
     services = Services(
         db=db,
@@ -165,17 +172,13 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
         calendars=calendars,
         documents=documents,
         participants=participants,
-        captures=CaptureService(
-            db,
-            calendars,
-            capture_blobs,
-            keyring,
-            crash_for_tests(),
-            secciones=rolls.secciones,
-        ),
+        captures=captures,
         progress=ProgressService(db, calendars, verification),
         rolls=rolls,
         verification=verification,
+        desk=desk,
+        audiencia=Audiencia(db, calendars, objection_images),
+        trail=Trail(db, calendars),
     )
     engine = Engine(
         db,

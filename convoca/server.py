@@ -30,7 +30,12 @@ def build_app(clock: Clock, settings: Settings | None = None, *, run_engine: boo
     min_age = timedelta(seconds=runtime.settings.orphan_min_age_seconds)
     startup, shutdown = [sweep_in_background(services, min_age)], [runtime.close]
     triage = services.verification.triage
-    stage = VerificationStage(services.verification, clock, triage.run_pending if triage else None)
+    stage = VerificationStage(
+        services.verification,
+        clock,
+        triage.run_pending if triage else None,
+        dictamen_every=runtime.settings.dictamen_refresh_seconds,
+    )
     stop_stage = threading.Event()
     startup.append(lambda: stage_in_background(stage, runtime.settings.verification_poll_seconds, stop_stage))
     shutdown.insert(0, stop_stage.set)

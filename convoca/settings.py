@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from verification.desk import DeskSettings
 from verification.triage import TriageThresholds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,17 @@ class Settings(BaseSettings):
     )
     triage_workers: int = Field(
         default=1, ge=0, description="Processes that triage images beside the server (0: in its own thread)."
+    )
+    review: DeskSettings = Field(
+        default_factory=DeskSettings,
+        description="The mesa de control's leases and images (CONVOCA_REVIEW__LEASE_MINUTES=…); see "
+        "verification/desk.py.",
+    )
+    dictamen_refresh_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="Real seconds between regenerations of a dictamen while the mesa de control records decisions "
+        "(at most; only when decisions changed). At the close of the audiencia it is regenerated at once.",
     )
     verification_poll_seconds: float = Field(
         default=60.0,

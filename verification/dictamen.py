@@ -12,9 +12,10 @@ computed make the document a **proyecto** that says why, and its verdict is word
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
@@ -34,8 +35,13 @@ from workflow.documents.context import (
 from workflow.documents.records import DocumentVersion
 from workflow.documents.service import DocumentService
 
+from .outcomes import DESK_REJECTED, DESK_REJECTED_LABEL, DeskTally
+from .reasons import REASON_LABELS, ReviewReason
 from .records import RollVersion, VerificationRun
 from .registral import BAJA_CAUSES, STATUS_LABELS, Status
+
+if TYPE_CHECKING:
+    from .audiencia import AudienciaWindow
 
 FAMILY = "dictamen"
 LGIPE = "Ley General de Instituciones y Procedimientos Electorales"
@@ -76,6 +82,26 @@ RULES = [
 ]
 # The reasons an apoyo does not count, in the order of the rules; «valido» is the last row of the counts table.
 REJECTED = [s for s, _ in RULES if s is not Status.valido]
+
+
+@dataclass(frozen=True)
+class ReviewFigures:
+    """What the mesa de control and the garantía de audiencia add to a run's figures (``verification/outcomes.py``):
+    the verdicts recomputed after them, each aspirante's tally, and the audiencia's phase."""
+
+    aspirantes: list[dict[str, Any]]  # as a run's counts store its verdicts
+    tallies: dict[int, DeskTally]
+    audiencia: AudienciaWindow | None
+    at: datetime  # when the figures were taken
+    last_decision_id: int
+    last_decision_at: datetime | None
+
+
+KIND_WORDS = {
+    "senalado": "señalados por la revisión automática de sus imágenes",
+    "muestra": "de la muestra aleatoria",
+    "revision_total": "de la revisión total que ordenó el resultado de la muestra",
+}
 
 
 def dictamen_kind(cargo_id: str) -> str:
@@ -158,6 +184,18 @@ def _status_rows(a: dict[str, Any]) -> list[dict[str, Any]]:
                         "level": 1,
                     }
                 )
+    if DESK_REJECTED in counts:
+        n = counts[DESK_REJECTED]
+        rows.append({"label": DESK_REJECTED_LABEL, "count": es.number(n), "share": _share(n, received), "level": 0})
+        for reason, m in sorted((a.get("desk_reasons") or {}).items(), key=lambda x: (-x[1], x[0])):
+            rows.append(
+                {
+                    "label": REASON_LABELS[ReviewReason(reason)],
+                    "count": es.number(m),
+                    "share": _share(m, received),
+                    "level": 1,
+                }
+            )
     return rows
 
 
@@ -265,7 +303,47 @@ def _verdict(a: dict[str, Any], cargo: Cargo, disp: dict[str, Any] | None, draft
     return {"meets": meets, "word": word, "text": text}
 
 
-def _aspirante(a: dict[str, Any]) -> dict[str, Any]:
+def _desk(t: DeskTally) -> dict[str, Any]:
+    """The mesa de control and the garantía de audiencia for one aspirante, in words and figures."""
+    sample = None
+    if t.sample is not None:
+        rate = t.sample.rate
+        sample = {
+            "percentage": es.percentage(Decimal(t.sample.percentage)),
+            "threshold": es.percentage(Decimal(t.sample.full_review_above)),
+            "seed": t.sample.seed,
+            "size": es.number(t.sample.size),
+            "decided": es.number(t.sample.decided),
+            "rejected": es.number(t.sample.rejected),
+            "complete": t.sample.decided == t.sample.size,
+            "rate": f"{format_decimal(rate.quantize(Decimal('0.1')), format='#,##0.0', locale=es.LOCALE)} %"
+            if rate is not None
+            else "—",
+            "full_review": t.sample.full_review_at is not None,
+        }
+    return {
+        "in_desk": es.number(t.in_desk),
+        "in_desk_n": t.in_desk,
+        "by_kind": [{"label": KIND_WORDS[k], "count": es.number(n)} for k, n in sorted(t.by_kind.items()) if n],
+        "decided": es.number(t.decided),
+        "pending": es.number(t.pending),
+        "pending_n": t.pending,
+        "accepted": es.number(t.decided - t.rejected),
+        "rejected": es.number(t.rejected),
+        "corrections": es.number(t.corrections),
+        "sample": sample,
+        "valid_before": es.number(t.valid_before),
+        "objections": es.number(t.objections),
+        "objections_n": t.objections,
+        "fundadas": es.number(t.fundadas),
+        "infundadas": es.number(t.infundadas),
+        "objections_pending": es.number(t.objections_pending),
+        "objections_pending_n": t.objections_pending,
+        "valid_after": es.number(t.valid_after),
+    }
+
+
+def _aspirante(a: dict[str, Any], tally: DeskTally | None = None) -> dict[str, Any]:
     disp = _dispersion(a.get("dispersion"))
     required = a["required"]
     return {
@@ -288,12 +366,20 @@ def _aspirante(a: dict[str, Any]) -> dict[str, Any]:
         "missing": es.number(a["missing"]),
         "quota_met": bool(a["quota_met"]),
         "rows": _status_rows(a),
+        "desk": _desk(tally) if tally is not None else None,
         "municipios": _municipios(a),
         "dispersion": disp,
     }
 
 
-def _draft_reasons(run: VerificationRun, cargo: Cargo, aspirantes: list[dict[str, Any]]) -> list[str]:
+def _draft_reasons(
+    run: VerificationRun,
+    cargo: Cargo,
+    aspirantes: list[dict[str, Any]],
+    review: ReviewFigures | None,
+    tz: ZoneInfo,
+    review_assumed: bool = False,
+) -> list[str]:
     reasons = []
     if not run.complete:
         reasons.append(
@@ -304,7 +390,14 @@ def _draft_reasons(run: VerificationRun, cargo: Cargo, aspirantes: list[dict[str
     if run.kind != "final":
         reasons.append(f"Es una verificación {RUN_KINDS.get(run.kind, run.kind)}, no la verificación final del cargo.")
     flagged = sum(a["flagged"] for a in aspirantes)
-    if flagged:
+    if flagged and review is not None:
+        who = "; ".join(f"{a['name']}: {es.number(a['flagged'])}" for a in aspirantes if a["flagged"])
+        reasons.append(
+            f"{es.count_words(flagged).capitalize()} ({es.number(flagged)}) apoyos que la compulsa registral tiene por "
+            f"válidos están pendientes de revisión en la mesa de control ({who}). Se cuentan como válidos en este "
+            "proyecto; si la mesa de control los rechaza, dejarán de computarse."
+        )
+    elif flagged:
         who = "; ".join(f"{a['name']}: {es.number(a['flagged'])}" for a in aspirantes if a["flagged"])
         reasons.append(
             f"{es.count_words(flagged).capitalize()} ({es.number(flagged)}) apoyos que la compulsa registral tiene por "
@@ -319,6 +412,24 @@ def _draft_reasons(run: VerificationRun, cargo: Cargo, aspirantes: list[dict[str
             "La regla de dispersión aplicada no está confirmada por una fuente oficial: el calendario la registra "
             "como supuesta, y debe sustituirse por la que fije el acuerdo vigente."
         )
+    if review is not None and review_assumed:
+        reasons.append(
+            "La regla de muestreo de la mesa de control no está confirmada por un acuerdo del OPLE: el calendario la "
+            "registra como supuesta."
+        )
+    if review is not None:
+        pending = sum(t.objections_pending for t in review.tallies.values())
+        if pending:
+            reasons.append(
+                f"{es.count_words(pending, feminine=True).capitalize()} ({es.number(pending)}) objeciones presentadas "
+                "en la garantía de audiencia no se han resuelto."
+            )
+        if review.audiencia is not None and review.at < review.audiencia.end:
+            reasons.append(
+                f"La garantía de audiencia («{review.audiencia.phase.name}») concluye a "
+                f"{_moment(review.audiencia.end, tz)}: hasta entonces, las personas aspirantes pueden objetar cada "
+                "apoyo rechazado."
+            )
     unknown = [a["name"] for a in aspirantes if a["required_n"] is None]
     if unknown:
         reasons.append(
@@ -329,7 +440,9 @@ def _draft_reasons(run: VerificationRun, cargo: Cargo, aspirantes: list[dict[str
     return reasons
 
 
-def dictamen_content(cal: Calendar, run: VerificationRun, roll: RollVersion) -> Supplement:
+def dictamen_content(
+    cal: Calendar, run: VerificationRun, roll: RollVersion, review: ReviewFigures | None = None
+) -> Supplement:
     """What the dictamen of ``run`` shows, with the calendar ``cal`` in force."""
     if run.status != "done" or run.counts is None or run.finished_at is None:
         raise ValueError(f"la verificación {run.id} no ha concluido: no hay cifras para un dictamen")
@@ -346,14 +459,17 @@ def dictamen_content(cal: Calendar, run: VerificationRun, roll: RollVersion) -> 
         raise ValueError(f"el cargo «{run.cargo_id}» de la verificación {run.id} ya no está en el calendario") from None
     tz = cal.tz
     counts = run.counts
-    raw = counts.get("aspirantes") or []
-    aspirantes = [_aspirante(a) for a in raw]
-    reasons = _draft_reasons(run, cargo, aspirantes)
+    raw = review.aspirantes if review is not None else counts.get("aspirantes") or []
+    aspirantes = [_aspirante(a, review.tallies.get(a["aspirante_id"]) if review else None) for a in raw]
+    reasons = _draft_reasons(run, cargo, aspirantes, review, tz, cal.review.assumed)
     draft = bool(reasons)  # one list of reasons decides the mark, the title and the wording of every verdict
     for i, (shown, a) in enumerate(zip(aspirantes, raw, strict=True), start=1):
         shown["verdict"] = _verdict(a, cargo, shown["dispersion"], draft)
         shown["resolutivo"] = es.ordinal_masculine(i).upper()  # PRIMERO, SEGUNDO…
     finished = run.finished_at.astimezone(UTC)
+    if review is not None:  # the document is dated by the last thing it counts, never by the clock
+        closed = review.audiencia.end if review.audiencia and review.at >= review.audiencia.end else None
+        finished = max(x.astimezone(UTC) for x in (finished, review.last_decision_at, closed) if x is not None)
     p = cal.process
     title = ("Proyecto de dictamen" if draft else "Dictamen") + f" sobre el apoyo de la ciudadanía: {cargo.name}"
     content = {
@@ -395,6 +511,20 @@ def dictamen_content(cal: Calendar, run: VerificationRun, roll: RollVersion) -> 
             "rows": es.number(roll.rows),
         },
         "aspirantes": aspirantes,
+        "review": None
+        if review is None
+        else {
+            "percentage": es.percentage(cal.review.sample_percentage),
+            "threshold": es.percentage(cal.review.full_review_above),
+            "last_decision_id": review.last_decision_id,
+            "audiencia": None
+            if review.audiencia is None
+            else {
+                "name": review.audiencia.phase.name,
+                "start_words": _moment(review.audiencia.start, tz),
+                "end_words": _moment(review.audiencia.end, tz),
+            },
+        },
     }
     return Supplement(
         title=title,
@@ -412,6 +542,7 @@ def generate_dictamen(
     now: datetime,
     *,
     publish: bool = False,
+    review: ReviewFigures | None = None,
 ) -> DocumentVersion:
     """Render and store the dictamen of ``run`` (kind ``dictamen-<cargo>``) with the calendar in force: a new
     version only if what it shows changed (the same run twice makes none). ``now`` is only the stored
@@ -420,6 +551,6 @@ def generate_dictamen(
     if len(kind) > KIND_MAX_LENGTH:
         raise ValueError(f"el identificador del cargo «{run.cargo_id}» es demasiado largo para nombrar su dictamen")
     version, _ = documents.generate(
-        run.process_id, kind, now, publish=publish, supplier=lambda cal: dictamen_content(cal, run, roll)
+        run.process_id, kind, now, publish=publish, supplier=lambda cal: dictamen_content(cal, run, roll, review)
     )
     return version

@@ -93,3 +93,84 @@ class CaptureTriage(SQLModel, table=True):
     flags: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
     anverso_phash: str | None = Field(default=None, max_length=16, index=True)
     foto_phash: str | None = Field(default=None, max_length=16, index=True)
+
+
+class ReviewItem(SQLModel, table=True):
+    """An apoyo sent to the mesa de control, and why: flagged by triage, drawn for the sample, under a full review
+    of its aspirante, or objected to in the garantía de audiencia. The lease (who holds it, until when) keeps two
+    reviewers off the same apoyo; ``decision_id`` is set once, by the decision that closes the item."""
+
+    __tablename__ = "review_item"
+    __table_args__ = (UniqueConstraint("capture_id", "kind", name="uq_review_item_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: str = Field(foreign_key="process.id", index=True, max_length=80)
+    cargo_id: str = Field(max_length=80)
+    aspirante_id: int = Field(index=True)
+    capture_id: int = Field(foreign_key="capture.id", index=True)
+    kind: str = Field(max_length=20, description="senalado, muestra, revision_total or objecion")
+    priority: int = Field(description="lower first: objections, then flagged, then the sample and full reviews")
+    run_id: int | None = Field(default=None, description="the verification run that sent it")
+    objection_id: int | None = Field(default=None, foreign_key="objection.id")
+    flags: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False), description="what triage measured"
+    )
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    leased_to: int | None = Field(default=None, foreign_key="reviewer.id")
+    lease_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    decision_id: int | None = Field(default=None)
+
+
+class ReviewDecision(SQLModel, table=True):
+    """One decision of the mesa de control, never updated nor deleted: a correction is a new row that names the
+    one it replaces (each decision is replaced at most once, so an apoyo's decisions form one chain)."""
+
+    __tablename__ = "review_decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: str = Field(foreign_key="process.id", index=True, max_length=80)
+    aspirante_id: int = Field(index=True)
+    capture_id: int = Field(foreign_key="capture.id", index=True)
+    item_id: int = Field(foreign_key="review_item.id")
+    objection_id: int | None = Field(default=None, foreign_key="objection.id")
+    reviewer_id: int = Field(foreign_key="reviewer.id")
+    token_id: int = Field(description="the token the reviewer used")
+    decided_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    decision: str = Field(max_length=40, description="aceptado or a mesa-de-control reason; fundada or infundada")
+    note: str | None = None
+    replaces_id: int | None = Field(default=None, foreign_key="review_decision.id", unique=True)
+
+
+class ReviewSample(SQLModel, table=True):
+    """An aspirante's sample for the mesa de control: the stored seed makes it reproducible (an apoyo is in the
+    sample when SHA-256 of «seed:folio» falls below the percentage), the rules it was drawn with, and when the
+    sample's rejections sent every valid apoyo of the aspirante to a full review."""
+
+    __tablename__ = "review_sample"
+
+    aspirante_id: int = Field(foreign_key="aspirante.id", primary_key=True)
+    process_id: str = Field(foreign_key="process.id", index=True, max_length=80)
+    seed: str = Field(max_length=64)
+    percentage: str = Field(max_length=12)
+    full_review_above: str = Field(max_length=12)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    full_review_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    full_review_rate: str | None = Field(default=None, max_length=12, description="the rate that triggered it")
+
+
+class Objection(SQLModel, table=True):
+    """An aspirante's objection to the rejection of one apoyo, filed during the garantía de audiencia: the
+    argument and, optionally, a new image (sealed in the capture store)."""
+
+    __tablename__ = "objection"
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: str = Field(foreign_key="process.id", index=True, max_length=80)
+    aspirante_id: int = Field(foreign_key="aspirante.id", index=True)
+    capture_id: int = Field(foreign_key="capture.id", unique=True)
+    filed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    rejection: str = Field(max_length=40, description="the status or reason objected to, as it stood when filed")
+    argument: str
+    image_sha256: str | None = Field(default=None, max_length=64)
+    image_type: str | None = Field(default=None, max_length=4)
+    token_id: int

@@ -30,6 +30,7 @@ from workflow.calendar.localtime import format_local
 from workflow.calendar.model import Calendar, Demarcacion
 from workflow.captures.records import Capture
 from workflow.captures.windows import window_for
+from workflow.documents.records import DocumentVersion
 from workflow.documents.service import DocumentService
 from workflow.documents.spanish import short_date
 from workflow.engine.store import CalendarStore
@@ -37,10 +38,13 @@ from workflow.errors import DomainError, ErrorKind
 from workflow.participants.records import Aspirante
 from workflow.storage.db import Database
 
-from .dictamen import generate_dictamen
+from .audiencia import audiencia_window
+from .desk import ReviewDesk
+from .dictamen import ReviewFigures, dictamen_kind, generate_dictamen
 from .distributed import Classifier, in_process
 from .exports import write_exports
-from .records import ApoyoResult, CaptureTriage, RollVersion, VerificationRun
+from .outcomes import run_outcomes
+from .records import ApoyoResult, CaptureTriage, ReviewDecision, RollVersion, VerificationRun
 from .registral import APOYOS_SCHEMA, DISTRICTS_SCHEMA, RULES_VERSION
 from .roll import RollStore
 from .triage import cross_capture_flags
@@ -86,6 +90,7 @@ class VerificationService:
         classifier: Classifier = in_process,
         documents: DocumentService | None = None,
         triage: TriageStage | None = None,
+        desk: ReviewDesk | None = None,
     ) -> None:
         self.db = db
         self.calendars = calendars
@@ -95,6 +100,7 @@ class VerificationService:
         self.classifier = classifier
         self.documents = documents  # when given, every finished run gets its dictamen
         self.triage = triage  # when given, a run first triages what the background stage has not yet
+        self.desk = desk  # when given, each run sends its apoyos to the mesa de control as the calendar says
 
     # -- inputs ----------------------------------------------------------------------------------------------------
 
@@ -256,18 +262,89 @@ class VerificationService:
         duration = time.monotonic() - started
         write_exports(self.exports_dir, run, results)
         self._finish(run, results, found, now, duration, received_before, cal)
+        if self.desk is not None:
+            self.desk.enqueue(run, reuse, now)
         self._dictamen(run, roll, now)
         return RunReport(run, reused=False)
 
-    def _dictamen(self, run: VerificationRun, roll: RollVersion, now: datetime) -> None:
+    def _dictamen(self, run: VerificationRun, roll: RollVersion, now: datetime) -> DocumentVersion | None:
         """The run's dictamen, unless a later run of the cargo stands (its dictamen must not be overwritten by
-        older figures). Idempotent: the same run makes no new version."""
+        older figures), with what the mesa de control and the garantía de audiencia decided so far. Idempotent:
+        the same figures make no new version."""
         if self.documents is None or run.status != "done" or not verdicts_of(run):
-            return
+            return None
         latest = self.latest(run.process_id, run.cargo_id)
         if latest is not None and latest.id != run.id:
-            return
-        generate_dictamen(self.documents, run, roll, now)
+            return None
+        review = self.review_figures(run, now) if self.desk is not None else None
+        return generate_dictamen(self.documents, run, roll, now, review=review)
+
+    def refresh_dictamen(self, process_id: str, cargo_id: str, now: datetime) -> tuple[DocumentVersion | None, bool]:
+        """The cargo's dictamen again, from its latest run and every decision recorded since (a new version only
+        if a figure changed): at the close of the audiencia, and whenever decisions change the counts. Returns the
+        version in force and whether it is new."""
+        run = self.latest(process_id, cargo_id)
+        if run is None or self.documents is None:
+            return None, False
+        with self.db.read_session() as s:
+            roll = s.get(RollVersion, run.roll_version_id)
+        assert roll is not None  # a foreign key
+        before = self.documents.latest(process_id, dictamen_kind(cargo_id))
+        version = self._dictamen(run, roll, now)
+        return version, version is not None and (before is None or before.id != version.id)
+
+    def last_decision_id(self, process_id: str) -> int:
+        """The newest decision of the mesa de control in the process (0: none yet)."""
+        with self.db.read_session() as s:
+            last = s.exec(select(func.max(ReviewDecision.id)).where(ReviewDecision.process_id == process_id)).one()
+        return int(last or 0)
+
+    def review_figures(self, run: VerificationRun, now: datetime) -> ReviewFigures:
+        """Counts recomputed from each apoyo's registral status and the latest decisions on it: the verdicts after
+        the desk and the audiencia, and each aspirante's tally."""
+        cal = self.calendars.active(run.process_id).calendar
+        cargo = cal.cargo(run.cargo_id)
+        aspirantes = self.aspirantes(run.process_id, run.cargo_id)
+        ids = [a.id for a in aspirantes if a.id is not None]
+        with self.db.read_session() as s:
+            found = run_outcomes(s, run, ids)
+            roll = s.get(RollVersion, run.roll_version_id)
+        assert roll is not None
+        rows = found.rows
+        table = pa.table(
+            {
+                "capture_id": pa.array([r["capture_id"] for r in rows], pa.int64()),
+                "aspirante_id": pa.array([r["aspirante_id"] for r in rows], pa.int64()),
+                "status": pa.array([r["after"] for r in rows], pa.string()),
+                "causa_baja": pa.array([r["causa_baja"] for r in rows], pa.string()),
+                "municipio": pa.array([r["municipio"] for r in rows], pa.string()),
+                "seccion": pa.array([r["seccion"] for r in rows], pa.int64()),
+                "flagged": pa.array([r["pending"] for r in rows], pa.bool_()),
+            }
+        )
+        con = duckdb.connect()
+        try:
+            after = verdicts(
+                con,
+                cal,
+                cargo,
+                table,
+                [{"id": a.id, "name": a.name, "demarcacion_id": a.demarcacion_id} for a in aspirantes],
+                str(self.rolls.parquet_path(roll)),
+            )
+        finally:
+            con.close()
+        windows = [w for a in aspirantes if (w := audiencia_window(cal, a)) is not None]
+        return ReviewFigures(
+            aspirantes=[
+                _verdict_json(v) | {"desk_reasons": dict(found.tallies[v.aspirante_id].by_reason)} for v in after
+            ],
+            tallies=found.tallies,
+            audiencia=windows[0] if windows else None,
+            at=now,
+            last_decision_id=found.last_decision_id,
+            last_decision_at=found.last_decision_at,
+        )
 
     def _finish(
         self,
@@ -352,18 +429,21 @@ class VerificationService:
             h.update(capture_id.to_bytes(8, "big") + bytes([flag]))
         return h.hexdigest()
 
-    def _reuse_flags(self, process_id: str) -> set[int]:
-        """Captures whose credential image or live photo is re-used elsewhere in the process (triage's
-        cross-capture flags, over every triaged capture of the process)."""
+    def _reuse_flags(self, process_id: str) -> dict[int, list[dict[str, Any]]]:
+        """The flags of captures whose credential image or live photo is re-used elsewhere in the process
+        (triage's cross-capture flags, over every triaged capture of the process), by capture."""
         if self.triage is None:
-            return set()
+            return {}
         table = self.triage.hashes(process_id)
         if not table.num_rows:
-            return set()
+            return {}
         con = duckdb.connect()
         try:
             con.register("hashes", table)
-            return {int(capture_id) for capture_id, _ in cross_capture_flags(con, "hashes", self.triage.thresholds)}
+            found: dict[int, list[dict[str, Any]]] = {}
+            for capture_id, flag in cross_capture_flags(con, "hashes", self.triage.thresholds):
+                found.setdefault(int(capture_id), []).append(flag.model_dump(mode="json"))
+            return found
         finally:
             con.close()
 

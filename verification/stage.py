@@ -1,5 +1,6 @@
 """Verification's background stage, beside the server: image triage as captures arrive, a preliminary report once a
-local day while windows are open, and the final run once a cargo's last window has closed, grace included.
+local day while windows are open, the final run once a cargo's last window has closed, grace included, and the
+dictamen again when the mesa de control's decisions change its figures (at most every ``dictamen_every`` seconds).
 
 Each tick is idempotent and safe with several workers: triage skips captures another worker did, and each scheduled
 run has its key (``diario:…:<day>``, ``final:…``) so it happens once.
@@ -8,6 +9,7 @@ run has its key (``diario:…:<day>``, ``final:…``) so it happens once.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,10 +22,19 @@ log = logging.getLogger("convoca.verification")
 
 
 class VerificationStage:
-    def __init__(self, service: VerificationService, clock: Clock, triage: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self,
+        service: VerificationService,
+        clock: Clock,
+        triage: Callable[[], int] | None = None,
+        dictamen_every: float = 600.0,
+    ) -> None:
         self.service = service
         self.clock = clock
         self.triage = triage
+        self.dictamen_every = dictamen_every
+        self._decisions_seen: dict[str, int] = {}  # by process: the last decision its dictamenes reflect
+        self._refreshed_at: dict[str, float] = {}
 
     def tick(self) -> dict[str, Any]:
         done: dict[str, Any] = {}
@@ -49,4 +60,25 @@ class VerificationStage:
                         cargo.id,
                         (report.run.counts or {}).get("apoyos"),
                     )
+            done |= self._refresh_dictamenes(process_id, [c.id for c in cal.cargos], now)
+        return done
+
+    def _refresh_dictamenes(self, process_id: str, cargos: list[str], now: Any) -> dict[str, Any]:
+        """Each cargo's dictamen again once decisions were recorded since the last time (a new version only if a
+        figure changed). The first pass after a start-up always checks."""
+        last = self.service.last_decision_id(process_id)
+        seen = self._decisions_seen.get(process_id)
+        if seen == last or time.monotonic() - self._refreshed_at.get(process_id, -1e18) < self.dictamen_every:
+            return {}
+        done = {}
+        for cargo in cargos:
+            try:
+                version, created = self.service.refresh_dictamen(process_id, cargo, now)
+            except DomainError as exc:
+                log.warning("dictamen de %s/%s: %s", process_id, cargo, exc.message)
+                continue
+            if version is not None and created:
+                done[f"{process_id}/{cargo}/dictamen"] = version.number
+        self._decisions_seen[process_id] = last
+        self._refreshed_at[process_id] = time.monotonic()
         return done

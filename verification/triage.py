@@ -14,7 +14,6 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import cv2
@@ -23,21 +22,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from workflow.captures.images import image_size
 
+from .reasons import ReviewReason
+
 ID1_RATIO = 85.6 / 54.0  # ISO/IEC 7810 ID-1, the credential's format
 PARTS = ("anverso", "reverso", "foto", "firma")
 PART_NAMES = {"anverso": "el anverso", "reverso": "el reverso", "foto": "la foto viva", "firma": "la firma"}
-
-
-class ReviewReason(StrEnum):
-    """The mesa de control's reasons (domain brief §4) that triage may suggest."""
-
-    fotocopia = "fotocopia"
-    credencial_simulada = "credencial_simulada"
-    no_es_credencial = "no_es_credencial"
-    ilegible = "ilegible"
-    foto_no_corresponde = "foto_no_corresponde"
-    rostro_no_visible = "rostro_no_visible"
-    sin_firma = "sin_firma"
 
 
 class TriageThresholds(BaseModel):

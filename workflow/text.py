@@ -14,16 +14,19 @@ from pydantic import BaseModel, field_validator
 from pydantic_core import PydanticCustomError
 
 
-def clean(value: str) -> str:
-    """``value`` in NFC, or a Spanish refusal naming the offending character."""
+def clean(value: str, *, paragraphs: bool = False) -> str:
+    """``value`` in NFC, or a Spanish refusal naming the offending character. With ``paragraphs`` (an argument, a
+    note), line breaks are kept, as ``\n``."""
     value = unicodedata.normalize("NFC", value)
+    if paragraphs:
+        value = value.replace("\r\n", "\n")
     for ch in value:
         category = unicodedata.category(ch)
-        if category == "Cc":
+        if category == "Cc" and not (paragraphs and ch == "\n"):
             raise PydanticCustomError(
                 "control_characters",
-                "el texto contiene un carácter de control (U+{code}); escriba el texto en una sola línea, sin "
-                "caracteres especiales",
+                "el texto contiene un carácter de control (U+{code}); escríbalo sin caracteres especiales"
+                + ("" if paragraphs else ", en una sola línea"),
                 {"code": f"{ord(ch):04X}"},
             )
         if category == "Cf":
@@ -43,3 +46,12 @@ class CleanText(BaseModel):
     @classmethod
     def _clean(cls, value: Any) -> Any:
         return clean(value) if isinstance(value, str) else value
+
+
+class CleanParagraphs(BaseModel):
+    """Base for input models of free text (an argument, a note): like ``CleanText``, keeping line breaks."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _clean(cls, value: Any) -> Any:
+        return clean(value, paragraphs=True) if isinstance(value, str) else value

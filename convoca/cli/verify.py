@@ -1,4 +1,5 @@
-"""`convoca verify PROCESS`: verify a process's apoyos now, against the roll in force, and print each verdict."""
+"""`convoca verify PROCESS`: verify a process's apoyos now, against the roll in force, and print each verdict;
+`convoca verify report PROCESS`: the per-apoyo trail of the mesa de control and the audiencia, as CSV."""
 
 from __future__ import annotations
 
@@ -23,7 +24,22 @@ def _n(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
 
-@click.command()
+class _RunByDefault(click.Group):
+    """``convoca verify PROCESO`` runs a verification; ``convoca verify report PROCESO`` is a subcommand."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_RunByDefault)
+def verify() -> None:
+    """Verificación de los apoyos: «convoca verify PROCESO» verifica ahora; «convoca verify report PROCESO» exporta
+    la traza de cada apoyo."""
+
+
+@verify.command(name="run")
 @click.argument("process_id", metavar="PROCESO")
 @click.option(
     "--cargo", "cargo_id", default=None, help="Solo este cargo (por omisión, todos los que tienen aspirantes)."
@@ -38,7 +54,7 @@ def _n(n: int, one: str, many: str) -> str:
 )
 @database_option
 @clock_options
-def verify(
+def run(
     process_id: str,
     cargo_id: str | None,
     aspirante_id: int | None,
@@ -109,3 +125,34 @@ def verify(
         click.echo(f"{process_id}: ningún cargo tiene aspirantes registrados")
     if as_json:
         click.echo(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+
+
+@verify.command()
+@click.argument("process_id", metavar="PROCESO")
+@click.option("--cargo", "cargo_id", default=None, help="Solo este cargo (por omisión, todos).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default="-",
+    show_default=True,
+    help="Archivo CSV de salida («-»: la salida estándar).",
+)
+@database_option
+@clock_options
+def report(process_id: str, cargo_id: str | None, output: str, database_url: str | None, clock: Clock) -> None:
+    """Exporta en CSV la traza de cada apoyo de la última verificación de cada cargo: el resultado registral, el
+    envío a la mesa de control con lo que midió la revisión automática, cada decisión y corrección con su autor,
+    fecha, motivo y nota, la objeción de la persona aspirante y su resolución, y el resultado final. No contiene
+    datos personales: cada apoyo se identifica por su folio."""
+    runtime = build(clock, settings_for(database_url))
+    try:
+        text = runtime.services.trail.csv(process_id, cargo_id)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        runtime.close()
+    with click.open_file(output, "w", encoding="utf-8") as f:
+        f.write(text if output != "-" else text.removeprefix("\ufeff"))
+    if output != "-":
+        click.echo(f"{output}: {text.count(chr(10)) - 1:,} eventos", err=True)

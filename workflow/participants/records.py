@@ -18,6 +18,7 @@ class Role(StrEnum):
     admin = "admin"
     aspirante = "aspirante"
     gestor = "gestor"
+    revisor = "revisor"  # the mesa de control
 
 
 class Aspirante(SQLModel, table=True):
@@ -48,8 +49,19 @@ class Gestor(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class Reviewer(SQLModel, table=True):
+    """A person of the mesa de control, created by an administrator: every review decision names one."""
+
+    __tablename__ = "reviewer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class ApiToken(SQLModel, table=True):
-    """A bearer token, stored only as its SHA-256. ``subject_id`` is the aspirante or gestor it speaks for."""
+    """A bearer token, stored only as its SHA-256. ``subject_id`` is the aspirante, gestor or reviewer it speaks
+    for."""
 
     __tablename__ = "api_token"
 

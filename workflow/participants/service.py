@@ -19,7 +19,7 @@ from workflow.storage.db import Database, storable_id
 from workflow.storage.keys import Keyring
 from workflow.text import CleanText
 
-from .records import ApiToken, Aspirante, Gestor, Role, hash_token, new_token
+from .records import ApiToken, Aspirante, Gestor, Reviewer, Role, hash_token, new_token
 
 
 class NewAspirante(CleanText):
@@ -33,6 +33,12 @@ class NewAspirante(CleanText):
         description="Clave INEGI del municipio, id del distrito o clave de la entidad, según el cargo.",
     )
     constancia_date: date = Field(description="Fecha de expedición de la constancia de aspirante.")
+
+
+class NewReviewer(CleanText):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200, description="Nombre completo de la persona revisora.")
 
 
 class NewGestor(CleanText):
@@ -50,6 +56,7 @@ class Principal:
     token_id: int
     aspirante_id: int | None = None
     gestor_id: int | None = None
+    reviewer_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -124,11 +131,31 @@ class Participants:
                 return Principal(role, record.id, aspirante_id=gestor.aspirante_id, gestor_id=gestor.id)
             if role is Role.aspirante:
                 return Principal(role, record.id, aspirante_id=record.subject_id)
+            if role is Role.revisor:
+                if record.subject_id is None or s.get(Reviewer, record.subject_id) is None:
+                    return None
+                return Principal(role, record.id, reviewer_id=record.subject_id)
             return Principal(role, record.id)
 
     def tokens(self) -> list[ApiToken]:
         with self.db.read_session() as s:
             return list(s.exec(select(ApiToken).order_by(col(ApiToken.id))))
+
+    # -- the mesa de control ------------------------------------------------------------------------------------
+
+    def create_reviewer(self, name: str, now: datetime, ttl: timedelta | None = None) -> tuple[Reviewer, IssuedToken]:
+        """A reviewer and their token, together or neither (``name`` already validated at the edge)."""
+        reviewer = Reviewer(name=name, created_at=now)
+        with self.db.write_session() as s:
+            s.add(reviewer)
+            s.flush()
+            token = _token(s, Role.revisor, now, reviewer.id, name, ttl)
+            s.commit()
+        return reviewer, token
+
+    def reviewers(self) -> list[Reviewer]:
+        with self.db.read_session() as s:
+            return list(s.exec(select(Reviewer).order_by(col(Reviewer.id))))
 
     # -- aspirantes and gestores --------------------------------------------------------------------------------
 
