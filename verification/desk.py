@@ -36,7 +36,7 @@ from workflow.captures.service import CaptureService
 from workflow.engine.store import CalendarStore
 from workflow.errors import DomainError, ErrorKind
 from workflow.participants.records import Aspirante
-from workflow.storage.db import Database
+from workflow.storage.db import MAX_ROW_ID, Database, storable_id
 from workflow.storage.files import BlobStore
 from workflow.text import CleanParagraphs
 
@@ -102,7 +102,10 @@ class DecisionIn(CleanParagraphs):
         description="Explicación; obligatoria para el motivo «otro», para resolver una objeción y para corregir.",
     )
     replaces: int | None = Field(
-        None, ge=1, description="Número de la decisión que esta corrige (solo para corregir una decisión anterior)."
+        None,
+        ge=1,
+        le=MAX_ROW_ID,
+        description="Número de la decisión que esta corrige (solo para corregir una decisión anterior).",
     )
 
 
@@ -277,8 +280,8 @@ class ReviewDesk:
             ).one()
 
     def next(self, who: Reviewing, process_id: str, now: datetime) -> ReviewItem | None:
-        """Lease one apoyo to this reviewer: one they already hold if they hold as many as they may, else the
-        first free one (objections first, then by arrival). None when nothing is left to review."""
+        """Lease one apoyo to this reviewer: one they already hold if they hold as many as they may or nothing
+        else is free, else the first free one (objections first, then by arrival). None when nothing is left."""
         self.calendars.active(process_id)  # an unknown process is a 404
         lease_end = now + timedelta(minutes=self.settings.lease_minutes)
         with self.db.write_session() as s:
@@ -308,12 +311,13 @@ class ReviewDesk:
                     )
                 )
                 if not candidates:
-                    return None
+                    break
                 for item in candidates:
                     leased = self._lease(s, item, who, now, lease_end)
                     if leased is not None:
                         return leased
-            return None
+            # Nothing free: what this reviewer still holds, if anything.
+            return self._lease(s, mine[0], who, now, lease_end, mine_already=True) if mine else None
 
     def _lease(
         self,
@@ -361,6 +365,8 @@ class ReviewDesk:
 
     def item_for(self, capture_id: int) -> ReviewItem:
         """The apoyo's open item (else its latest one): what the desk shows of it."""
+        if not storable_id(capture_id):
+            raise DomainError(ErrorKind.not_found, f"el apoyo {capture_id} no está en la mesa de control", "apoyo_id")
         with self.db.read_session() as s:
             items = list(
                 s.exec(
@@ -376,6 +382,8 @@ class ReviewDesk:
     def image(self, capture_id: int, part: str, view: str) -> tuple[bytes, str]:
         """One image of an apoyo (``part`` «objecion»: the image its objection brought) and its media type,
         downscaled for review unless ``view`` is «completa». Who may see it is decided by the caller's route."""
+        if not storable_id(capture_id):
+            raise DomainError(ErrorKind.not_found, f"no existe el apoyo {capture_id}", "apoyo_id")
         with self.db.read_session() as s:
             capture = s.get(Capture, capture_id)
             found = s.exec(select(Objection).where(col(Objection.capture_id) == capture_id)).first()
@@ -406,6 +414,8 @@ class ReviewDesk:
         """Record a decision (or a correction, with ``replaces``). Refuses, changing nothing: a value outside the
         item's vocabulary, a missing note where one is needed, an apoyo another reviewer holds, an apoyo already
         decided (corrections must name the latest decision)."""
+        if not storable_id(capture_id):
+            raise DomainError(ErrorKind.not_found, f"no existe el apoyo {capture_id}", "apoyo_id")
         with self.db.write_session() as s:
             capture = s.get(Capture, capture_id)
             if capture is None:

@@ -1,5 +1,6 @@
 """schemathesis against the OpenAPI the server serves, with all its checks, on every route, as each kind of caller
-(anonymous, administrator, aspirante, gestor): no server error, every response as documented, auth enforced."""
+(anonymous, administrator, aspirante, gestor, reviewer): no server error, every response as documented, auth
+enforced."""
 
 from __future__ import annotations
 
@@ -30,16 +31,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
 def tokens(served: ApiServer) -> dict[str, str]:
     admin = served.services.participants.issue_token(Role.admin, served.clock.now()).token
     who = register(served.url, admin, name="Ana", gestor_name="G", clave="GOMEJU85031210H300")
-    return {"admin": admin, "aspirante": who.aspirante, "gestor": who.gestor}
+    _, reviewer = served.services.participants.create_reviewer("Revisora", served.clock.now())
+    return {"admin": admin, "aspirante": who.aspirante, "gestor": who.gestor, "revisor": reviewer.token}
 
 
 # The same examples on every run keep CI stable; CONVOCA_FUZZ=1 draws new ones (and 10× as many) to explore.
 FUZZ = bool(os.environ.get("CONVOCA_FUZZ"))
 EXAMPLES = 200 if FUZZ else 20
-ROLES = ("anonymous", "admin", "aspirante", "gestor")
+ROLES = ("anonymous", "admin", "aspirante", "gestor", "revisor")
 
 # Every check runs on every operation, except these, each with its reason. "Schema-valid request rejected" expects
-# any request the schema allows to be accepted; on these four operations validity depends on state and on rules
+# any request the schema allows to be accepted; on these operations validity depends on state and on rules
 # JSON Schema cannot state, so most schema-valid requests are rightly refused (422, each with its Spanish reason,
 # which test_api.py and test_api_hostile.py assert case by case).
 EXEMPT = {
@@ -57,6 +59,15 @@ EXEMPT = {
     # The birth date inside the clave de elector must exist (no 31 February), and the same person cannot be a
     # gestor twice in a process (409, allowed) — the first is beyond a pattern.
     "POST /api/v1/aspirantes/{aspirante_id}/gestores": [positive_data_acceptance],
+    # A name may not hold control or invisible formatting characters (Unicode Cc and Cf), which no portable JSON
+    # Schema pattern can list.
+    "POST /api/v1/reviewers": [positive_data_acceptance],
+    # A decision must be one the apoyo's item admits (a reason for an apoyo, fundada/infundada for an objection),
+    # with the note some of them require, on an apoyo the desk holds for this reviewer: state and rules.
+    "POST /api/v1/review/{apoyo_id}": [positive_data_acceptance],
+    # The argument may not hold control or invisible characters (Cc and Cf, line breaks aside), and an image part
+    # must decode as a real JPEG or PNG.
+    "POST /api/v1/aspirantes/{aspirante_id}/rechazos/{apoyo_id}/objecion": [positive_data_acceptance],
 }
 
 
