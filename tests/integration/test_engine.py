@@ -25,7 +25,15 @@ from workflow.storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 DURANGO = ROOT / "calendars" / "durango-2021-2022.yaml"
-ACTIONS = ("generate_documents", "publish", "open_capture", "close_capture", "run_verification")
+ACTIONS = (
+    "generate_documents",
+    "publish",
+    "open_capture",
+    "close_capture",
+    "run_verification",
+    "open_audiencia",
+    "final_dictamen",
+)
 
 DURANGO_TRANSITIONS = [
     ("convocatoria", "start", "2021-11-01T06:00:00Z"),
@@ -131,6 +139,8 @@ def test_whole_durango_calendar_on_an_accelerated_clock(db: Database) -> None:
         ("run_verification", "captacion-gubernatura", "end"),
         ("close_capture", "captacion-ayuntamientos", "end"),
         ("run_verification", "captacion-ayuntamientos", "end"),
+        ("open_audiencia", "garantia-audiencia", "start"),
+        ("final_dictamen", "garantia-audiencia", "end"),
     ]
 
 
@@ -427,7 +437,7 @@ def test_two_engines_racing_fire_every_action_exactly_once(db: Database, databas
     fired = transitions(db)
     assert sorted(as_rows(fired)) == sorted(DURANGO_TRANSITIONS)
     executions = Counter(log_path.read_text().split())
-    assert len(executions) == 10
+    assert len(executions) == 12
     assert set(executions.values()) == {1}, executions
     with db.write_session() as s:
         assert {r.status for r in s.exec(select(ActionRun))} == {"succeeded"}
