@@ -299,7 +299,7 @@ class ReviewDesk:
             )
             if len(mine) >= self.settings.max_leases:
                 held = mine[0]
-                return self._lease(s, held, who, now, lease_end, mine_already=True) or held
+                return self.lease(s, held, who, now, lease_end, mine_already=True) or held
             free = or_(col(ReviewItem.lease_expires_at).is_(None), col(ReviewItem.lease_expires_at) <= now)
             for _ in range(50):  # each round loses at most a few races to other reviewers
                 candidates = list(
@@ -313,13 +313,13 @@ class ReviewDesk:
                 if not candidates:
                     break
                 for item in candidates:
-                    leased = self._lease(s, item, who, now, lease_end)
+                    leased = self.lease(s, item, who, now, lease_end)
                     if leased is not None:
                         return leased
             # Nothing free: what this reviewer still holds, if anything.
-            return self._lease(s, mine[0], who, now, lease_end, mine_already=True) if mine else None
+            return self.lease(s, mine[0], who, now, lease_end, mine_already=True) if mine else None
 
-    def _lease(
+    def lease(
         self,
         s: Session,
         item: ReviewItem,

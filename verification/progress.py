@@ -16,6 +16,7 @@ from workflow.engine.store import CalendarStore
 from workflow.participants.records import Aspirante
 from workflow.storage.db import Database
 
+from .outcomes import DESK_REJECTED, DESK_REJECTED_LABEL
 from .registral import STATUS_LABELS, Status
 from .service import VerificationService, verdicts_of
 
@@ -51,7 +52,7 @@ class VerificationSummary(BaseModel):
     received_before_utc: datetime = Field(description="Corte: apoyos recibidos antes de este momento.")
     verified: int
     valid: int
-    flagged: int = Field(description="Válidos que la revisión de imágenes envía a la mesa de control.")
+    flagged: int = Field(description="Válidos que esperan decisión en la mesa de control (se cuentan como válidos).")
     missing: int = Field(description="Apoyos válidos que faltan para el requerido.")
     meets: bool
     by_status: list[StatusCount]
@@ -76,6 +77,10 @@ class Progress(BaseModel):
     verification: VerificationSummary | None = Field(description="La última verificación de su cargo, si la hay.")
 
 
+def _label(status: str) -> str:
+    return DESK_REJECTED_LABEL if status == DESK_REJECTED else STATUS_LABELS[Status(status)]
+
+
 def window_state(window: Window | None, now: datetime) -> str:
     if window is None:
         return "sin periodo"
@@ -94,10 +99,16 @@ class ProgressService:
         self.calendars = calendars
         self.verification = verification
 
-    def _summary(self, aspirante: Aspirante) -> VerificationSummary | None:
+    def _summary(self, aspirante: Aspirante, now: datetime) -> VerificationSummary | None:
         run = self.verification.latest(aspirante.process_id, aspirante.cargo_id)
-        mine = next((v for v in verdicts_of(run) if v["aspirante_id"] == aspirante.id), None) if run else None
-        if run is None or run.id is None or mine is None:
+        if run is None or run.id is None or aspirante.id is None:
+            return None
+        if self.verification.desk is not None:  # counts with the mesa de control's decisions and the audiencia's
+            verdicts = self.verification.review_figures(run, now, [aspirante.id]).aspirantes
+        else:
+            verdicts = verdicts_of(run)
+        mine = next((v for v in verdicts if v["aspirante_id"] == aspirante.id), None)
+        if mine is None:
             return None
         d = mine.get("dispersion")
         return VerificationSummary(
@@ -110,9 +121,7 @@ class ProgressService:
             flagged=mine["flagged"],
             missing=mine["missing"],
             meets=mine["meets"],
-            by_status=[
-                StatusCount(key=k, count=n, label=STATUS_LABELS[Status(k)]) for k, n in mine["counts"].items() if n
-            ],
+            by_status=[StatusCount(key=k, count=n, label=_label(k)) for k, n in mine["counts"].items() if n],
             by_municipio=[
                 MunicipioCount(municipio=m["id"], name=m["name"], received=m["received"], valid=m["valid"])
                 for m in mine["by_municipio"]
@@ -137,7 +146,7 @@ class ProgressService:
             )
         window = window_for(cal, aspirante.cargo_id, aspirante.demarcacion_id, aspirante.constancia_date)
         by_seccion = Counter(seccion for seccion, _ in rows)
-        summary = self._summary(aspirante)
+        summary = self._summary(aspirante, now)
         by_status = [StatusCount(key="recibido", count=len(rows), label="Recibido, sin verificar")] if rows else []
         if summary is not None:
             by_status = summary.by_status + (

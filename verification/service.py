@@ -299,12 +299,16 @@ class VerificationService:
             last = s.exec(select(func.max(ReviewDecision.id)).where(ReviewDecision.process_id == process_id)).one()
         return int(last or 0)
 
-    def review_figures(self, run: VerificationRun, now: datetime) -> ReviewFigures:
+    def review_figures(
+        self, run: VerificationRun, now: datetime, aspirante_ids: list[int] | None = None
+    ) -> ReviewFigures:
         """Counts recomputed from each apoyo's registral status and the latest decisions on it: the verdicts after
-        the desk and the audiencia, and each aspirante's tally."""
+        the desk and the audiencia, and each aspirante's tally (of every aspirante of the cargo, or of these)."""
         cal = self.calendars.active(run.process_id).calendar
         cargo = cal.cargo(run.cargo_id)
         aspirantes = self.aspirantes(run.process_id, run.cargo_id)
+        if aspirante_ids is not None:
+            aspirantes = [a for a in aspirantes if a.id in aspirante_ids]
         ids = [a.id for a in aspirantes if a.id is not None]
         with self.db.read_session() as s:
             found = run_outcomes(s, run, ids)

@@ -34,6 +34,7 @@ from workflow.captures.model import CaptureData
 from workflow.clock import FixedClock
 from workflow.participants.records import Aspirante, Gestor, Role
 from workflow.participants.service import NewAspirante, NewGestor
+from workflow.records import ActionRun
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESS = "durango-2021-2022"
@@ -341,6 +342,11 @@ def test_objections_in_the_audiencia_change_the_count_and_the_final_dictamen(des
         baja: Status.baja,
         desk.captures["duplicado"]: Status.duplicado,
     }
+    with desk.api.client(desk.aspirante_token) as c:
+        progress = c.get(f"/aspirantes/{aid}/progress").json()["verification"]
+    assert progress["valid"] == 29 and {"key": "mesa_de_control", "count": 1} in [
+        {k: x[k] for k in ("key", "count")} for x in progress["by_status"]
+    ]
     desk_row = next(r for r in listed if r["apoyo_id"] == rejected_by_desk)
     assert desk_row["reason"] == "Fotocopia de la credencial para votar" and not desk_row["can_object"]
 
@@ -398,11 +404,17 @@ def test_objections_in_the_audiencia_change_the_count_and_the_final_dictamen(des
         assert late.status_code == 409 and "cerró el 2022-02-17 24:00 CST" in late.json()["detail"]
         resolved = {r["apoyo_id"]: r for r in c.get(f"/aspirantes/{aid}/rechazos").json()}
     assert resolved[rejected_by_desk]["objection"]["resolution"]["decision"] == "fundada"
+    with desk.api.client(desk.aspirante_token) as c:
+        assert c.get(f"/aspirantes/{aid}/progress").json()["verification"]["valid"] == 30
 
-    # The engine's action at the end of the audiencia: the final dictamen, with counts before and after.
-    services = desk.api.services
-    version, _ = services.verification.refresh_dictamen(PROCESS, "gubernatura", AFTER)
-    assert version is not None
+    # The engine, at the end of the audiencia, runs final_dictamen: the dictamen with counts before and after.
+    services = desk.runtime.services
+    desk.runtime.engine.reconcile(AFTER)
+    with services.db.read_session() as s:
+        run = s.exec(select(ActionRun).where(ActionRun.action == "final_dictamen")).one()
+    assert run.status == "succeeded", run.error
+    version = services.documents.latest(PROCESS, "dictamen-gubernatura")
+    assert version is not None and str(version.id) in (run.outcome or "")
     text = text_of(services.documents.pdf(version))
     valid_registral = 30  # 30 valid citizens (the duplicate of the first does not count)
     assert "Válidos antes de la garantía de audiencia 29" in text
@@ -465,3 +477,23 @@ def test_who_may_see_what(desk: Desk) -> None:
         assert c.get("/review/next", params={"process_id": "no-existe"}).status_code == 404
     with desk.api.client() as c:
         assert c.get(f"/review/{apoyo}").status_code == 401
+
+
+def test_a_lease_is_taken_by_one_reviewer_only(desk: Desk) -> None:
+    """The conditional UPDATE itself: two reviewers that both saw the apoyo free (as concurrent requests do)."""
+    from verification.desk import Reviewing
+
+    services = desk.runtime.services
+    one, _ = services.participants.create_reviewer("Una", desk.clock.now())
+    two, _ = services.participants.create_reviewer("Otra", desk.clock.now())
+    assert one.id is not None and two.id is not None
+    seen_free = desk.items()[0]
+    now, until = desk.clock.now(), desk.clock.now() + timedelta(minutes=5)
+    with services.db.write_session() as s:
+        assert services.desk.lease(s, seen_free, Reviewing(one.id, 1), now, until) is not None
+    stale = desk.items()[0]  # what the second request read before the first one committed: its id
+    with services.db.write_session() as s:
+        assert services.desk.lease(s, stale, Reviewing(two.id, 2), now, until) is None
+    # Once the lease has run out, another reviewer may take it.
+    with services.db.write_session() as s:
+        assert services.desk.lease(s, stale, Reviewing(two.id, 2), until, until + timedelta(minutes=5)) is not None
