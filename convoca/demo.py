@@ -139,6 +139,7 @@ def run_demo(data_dir: Path, port: int, speed: float, keep_serving: bool) -> Non
             f"{progress['required']:,} requeridos; estado del periodo: {progress['window_state']}"
         )
         _show_verification(api, a, data_dir, services)
+        _show_desk(api, admin)
         deadline = time.monotonic() + 60
         docs: list[dict[str, Any]] = []
         while time.monotonic() < deadline and len(docs) < 2:  # the engine publishes them at start-up
@@ -180,6 +181,32 @@ def _show_verification(api: httpx.Client, a: dict[str, Any], data_dir: Path, ser
     target = data_dir / dictamen.file_name
     target.write_bytes(services.documents.pdf(dictamen))
     _say(f"dictamen (proyecto, sin publicar) v{dictamen.number}: {target}")
+
+
+def _show_desk(api: httpx.Client, admin: str) -> None:
+    """The mesa de control: a reviewer takes two apoyos from the queue, accepts one and rejects the other."""
+    reviewer = api.post("/reviewers", headers={"Authorization": f"Bearer {admin}"}, json={"name": "Lucía Reyes"})
+    token = reviewer.json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    decided = []
+    for decision in ("aceptado", "fotocopia"):
+        r = api.get("/review/next", params={"process_id": PROCESS}, headers=headers)
+        if r.status_code == 204:
+            break
+        apoyo = r.json()
+        if decision == "aceptado":
+            flags = ", ".join(f["code"] for f in apoyo["flags"]) or "ninguna"
+            _say(
+                f"mesa de control: {apoyo['queue_pending']} apoyos por revisar; la revisora toma el folio "
+                f"{apoyo['folio']} ({apoyo['kind_label'].lower()}; señales: {flags})"
+            )
+        d = api.post(f"/review/{apoyo['apoyo_id']}", headers=headers, json={"decision": decision})
+        _expect(d.status_code, 201, "decisión registrada en la mesa de control")
+        decided.append(f"{apoyo['folio']}: {d.json()['label'].lower()}")
+    if decided:
+        _say("decisiones (quedan en la traza, con autora y hora): " + "; ".join(decided))
+    trail = api.get(f"/processes/{PROCESS}/review/report", headers={"Authorization": f"Bearer {admin}"})
+    _say(f"traza de cada apoyo (CSV, sin datos personales): {trail.text.count(chr(10)) - 1} eventos")
 
 
 @click.command()

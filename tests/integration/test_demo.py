@@ -27,3 +27,6 @@ def test_demo_runs_around_the_close_and_exits(tmp_path: Path) -> None:
     assert "dictamen (proyecto, sin publicar) v1: " in out and any(
         (tmp_path / "demo").glob("dictamen-gubernatura-*.pdf")
     )
+    assert "mesa de control: " in out and "apoyos por revisar; la revisora toma el folio IEPC-" in out
+    assert ": aceptado; IEPC-" in out and ": fotocopia de la credencial para votar" in out
+    assert "traza de cada apoyo (CSV, sin datos personales): " in out
