@@ -23,7 +23,7 @@ from workflow.captures.windows import group_of
 from workflow.engine.store import CalendarStore
 from workflow.errors import DomainError, ErrorKind
 from workflow.participants.records import Aspirante
-from workflow.storage.db import Database
+from workflow.storage.db import Database, storable_id
 from workflow.storage.files import BlobStore
 
 from .desk import PRIORITY, ItemKind
@@ -88,13 +88,21 @@ class Audiencia:
             raise DomainError(ErrorKind.not_found, f"no existe la persona aspirante {aspirante_id}", "aspirante_id")
         return a
 
-    def outcomes(self, aspirante: Aspirante) -> RunOutcomes | None:
+    def outcomes(self, aspirante: Aspirante, capture_id: int | None = None) -> RunOutcomes | None:
+        """The aspirante's apoyos (or one of them) in the latest run of their cargo, with their outcomes."""
         run = latest_run(self.db, aspirante.process_id, aspirante.cargo_id)
         if run is None:
             return None
         assert aspirante.id is not None
         with self.db.read_session() as s:
-            return run_outcomes(s, run, [aspirante.id])
+            return run_outcomes(s, run, [aspirante.id], capture_id)
+
+    def is_rejected(self, aspirante_id: int, capture_id: int) -> bool:
+        """Whether this apoyo is the aspirante's and was rejected before the audiencia (what they may see)."""
+        if not storable_id(capture_id):
+            return False
+        found = self.outcomes(self._aspirante(aspirante_id), capture_id)
+        return bool(found and found.rows and found.rows[0]["before"] != Status.valido)
 
     def rejected(self, aspirante_id: int) -> list[Rejected]:
         """Every apoyo of the aspirante rejected before the audiencia, with its reason and what became of any
@@ -137,10 +145,10 @@ class Audiencia:
         image: bytes | None,
         token_id: int,
         now: datetime,
-    ) -> Objection:
+    ) -> tuple[Objection, str]:
         """File the aspirante's objection to one rejected apoyo. Refused, changing nothing, outside the phase (the
         message gives its opening or close in local time), for an apoyo that is not theirs or not rejected, and a
-        second time for the same apoyo."""
+        second time for the same apoyo. Returns the objection and the apoyo's folio."""
         aspirante = self._aspirante(aspirante_id)
         cal = self.calendars.active(aspirante.process_id).calendar
         window = audiencia_window(cal, aspirante)
@@ -161,8 +169,8 @@ class Audiencia:
                 f"la garantía de audiencia «{window.phase.name}» cerró el "
                 f"{format_local(window.end, cal.tz, is_end=True)}; ya no se reciben objeciones",
             )
-        found = self.outcomes(aspirante)
-        row = next((r for r in (found.rows if found else []) if r["capture_id"] == capture_id), None)
+        found = self.outcomes(aspirante, capture_id) if storable_id(capture_id) else None
+        row = found.rows[0] if found and found.rows else None
         if row is None:
             raise DomainError(
                 ErrorKind.not_found,
@@ -222,7 +230,7 @@ class Audiencia:
             )
             s.commit()
             s.refresh(objection)
-        return objection
+        return objection, row["folio"]
 
     def _objected(self, capture_id: int) -> bool:
         with self.db.read_session() as s:

@@ -74,25 +74,29 @@ def heads(s: Session, process_id: str, aspirante_ids: list[int], capture_id: int
     return list(s.scalars(query.order_by(col(ReviewDecision.id))))
 
 
-def touches(s: Session, process_id: str, aspirante_ids: list[int]) -> dict[int, Touch]:
+def touches(s: Session, process_id: str, aspirante_ids: list[int], capture_id: int | None = None) -> dict[int, Touch]:
+    """What the desk and the audiencia did to the apoyos of these aspirantes (or to one apoyo), by capture."""
     out: dict[int, Touch] = {}
-    items = s.execute(
-        select(col(ReviewItem.capture_id), col(ReviewItem.kind)).where(
-            col(ReviewItem.process_id) == process_id, col(ReviewItem.aspirante_id).in_(aspirante_ids)
-        )
-    ).all()
-    for capture_id, kind in items:
+    item_query = select(col(ReviewItem.capture_id), col(ReviewItem.kind)).where(
+        col(ReviewItem.process_id) == process_id
+    )
+    objection_query = select(Objection).where(col(Objection.process_id) == process_id)
+    if capture_id is not None:
+        item_query = item_query.where(col(ReviewItem.capture_id) == capture_id)
+        objection_query = objection_query.where(col(Objection.capture_id) == capture_id)
+    else:
+        item_query = item_query.where(col(ReviewItem.aspirante_id).in_(aspirante_ids))
+        objection_query = objection_query.where(col(Objection.aspirante_id).in_(aspirante_ids))
+    for found, kind in s.execute(item_query).all():
         if kind != OBJECTION:
-            out.setdefault(capture_id, Touch()).desk_kind = kind
-    for d in heads(s, process_id, aspirante_ids):
+            out.setdefault(found, Touch()).desk_kind = kind
+    for d in heads(s, process_id, aspirante_ids, capture_id):
         t = out.setdefault(d.capture_id, Touch())
         if d.objection_id is None:
             t.desk = d
         else:
             t.resolution = d
-    for o in s.scalars(
-        select(Objection).where(col(Objection.process_id) == process_id, col(Objection.aspirante_id).in_(aspirante_ids))
-    ):
+    for o in s.scalars(objection_query):
         out.setdefault(o.capture_id, Touch()).objection = o
     return out
 
@@ -147,19 +151,25 @@ class RunOutcomes:
     last_decision_at: datetime | None
 
 
-def run_outcomes(s: Session, run: VerificationRun, aspirante_ids: list[int]) -> RunOutcomes:
+def run_outcomes(
+    s: Session, run: VerificationRun, aspirante_ids: list[int], capture_id: int | None = None
+) -> RunOutcomes:
+    """The apoyos of these aspirantes in ``run`` (or only one of them: ``capture_id``) with their outcomes."""
     r = ApoyoResult
-    results = s.execute(
+    query = (
         select(
             *(col(c) for c in (r.capture_id, r.aspirante_id, r.status, r.reason, r.detail, r.municipio, r.seccion)),
             col(r.flagged),
             col(Capture.folio),
         )
         .join(Capture, and_(col(Capture.id) == col(r.capture_id)))
-        .where(col(r.run_id) == run.id)
+        .where(col(r.run_id) == run.id, col(r.aspirante_id).in_(aspirante_ids))
         .order_by(col(r.capture_id))
-    ).all()
-    touched = touches(s, run.process_id, aspirante_ids)
+    )
+    if capture_id is not None:
+        query = query.where(col(r.capture_id) == capture_id)
+    results = s.execute(query).all()
+    touched = touches(s, run.process_id, aspirante_ids, capture_id)
     tallies: dict[int, DeskTally] = {a: DeskTally() for a in aspirante_ids}
     for sample in s.scalars(select(ReviewSample).where(col(ReviewSample.aspirante_id).in_(aspirante_ids))):
         tallies[sample.aspirante_id].sample = SampleTally(

@@ -109,7 +109,7 @@ class AudienciaController(Controller):
         vista: ImageView = "revision",
     ) -> Response[bytes]:
         aspirante_or_404(services, aspirante_id)
-        if not any(r.capture.id == apoyo_id for r in services.audiencia.rejected(aspirante_id)):
+        if not services.audiencia.is_rejected(aspirante_id, apoyo_id):
             raise DomainError(
                 ErrorKind.not_found, f"el apoyo {apoyo_id} no está entre los rechazados de esta persona aspirante"
             )
@@ -149,10 +149,7 @@ class AudienciaController(Controller):
                 ErrorKind.invalid, "la objeción no es válida", details=pydantic_details(exc, ObjectionIn)
             ) from None
         image = _bytes(data.imagen) if data.imagen is not None else None
-        objection = services.audiencia.file(
+        objection, folio = services.audiencia.file(
             aspirante_id, apoyo_id, body.argumento, image or None, principal.token_id, services.clock.now()
-        )
-        folio = next(
-            (r.capture.folio for r in services.audiencia.rejected(aspirante_id) if r.capture.id == apoyo_id), ""
         )
         return objection_out(objection, folio, None)

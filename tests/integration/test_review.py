@@ -73,6 +73,8 @@ class Desk:
     api: ApiServer
     admin: str
     aspirante_token: str
+    other_token: str  # another aspirante of the same cargo
+    other: Aspirante
 
     def reviewer(self, name: str) -> str:
         with self.api.client(self.admin) as c:
@@ -122,22 +124,31 @@ def _desk(tmp_path: Path, database_url: str, seed: str, percentage: str = "25") 
     gestor, _ = s.participants.register_gestor(
         aspirante, NewGestor(name="Gestor", clave_elector=clave(901)), clock.now()
     )
+    other = NewAspirante(name="Beto Otro", cargo="gubernatura", demarcacion="10", constancia_date=date(2021, 12, 20))
+    beto, beto_token = s.participants.create_aspirante(PROCESS, other, clock.now())
+    beto_gestor, _ = s.participants.register_gestor(
+        beto, NewGestor(name="Gestora", clave_elector=clave(902)), clock.now()
+    )
     clock.set(OPEN)
     captures = {c.clave: _capture(rt, clock, gestor, c, n) for n, c in enumerate([*VALID[:30], BAJA])}
     captures["duplicado"] = _capture(rt, clock, gestor, VALID[0], 99)
+    # Another aspirante of the same cargo, with a valid apoyo and a rejected one of their own.
+    captures["beto"] = _capture(rt, clock, beto_gestor, VALID[35], 100)
+    captures["beto-baja"] = _capture(rt, clock, beto_gestor, BAJA, 101)
     s.rolls.load(write_roll(tmp_path / "lista.csv"), PROCESS, date(2021, 8, 31), clock.now())
     s.verification.triage = None  # no image flags: the sample alone sends apoyos to the desk
     with s.db.write_session() as w:
-        w.add(
-            ReviewSample(
-                aspirante_id=aspirante.id,
-                process_id=PROCESS,
-                seed=seed,
-                percentage=percentage,
-                full_review_above="10",
-                created_at=clock.now(),
+        for who, pct in ((aspirante.id, percentage), (beto.id, "0")):  # nothing of Beto's goes to the desk
+            w.add(
+                ReviewSample(
+                    aspirante_id=who,
+                    process_id=PROCESS,
+                    seed=seed,
+                    percentage=pct,
+                    full_review_above="10",
+                    created_at=clock.now(),
+                )
             )
-        )
         w.commit()
     clock.set(FINAL)
     report = s.verification.due(PROCESS, "gubernatura", clock.now())
@@ -145,7 +156,7 @@ def _desk(tmp_path: Path, database_url: str, seed: str, percentage: str = "25") 
     api = start_server(settings.data_dir, FINAL, database_url=database_url)
     admin = api.services.participants.issue_token(Role.admin, api.clock.now()).token
     try:
-        yield Desk(rt, clock, aspirante, gestor, captures, api, admin, token.token)
+        yield Desk(rt, clock, aspirante, gestor, captures, api, admin, token.token, beto_token.token, beto)
     finally:
         api.stop()
         rt.close()
@@ -449,7 +460,7 @@ def test_the_trail_shows_every_decision_and_no_personal_data(desk: Desk, databas
     ]
     assert mine[2]["valor"] == "ilegible" and mine[2]["autor"].startswith("Revisora Uno")
     assert mine[3]["corrige_a"] == str(first["id"]) and mine[3]["nota"] == "Se lee bien."
-    assert len({x["apoyo_id"] for x in rows}) == 32  # every apoyo of the run, decided or not
+    assert len({x["apoyo_id"] for x in rows}) == 34  # every apoyo of the run, both aspirantes', decided or not
     for c in VALID[:30]:
         assert c.clave not in r.text and c.ocr not in r.text
     # The command line writes the same trail.
@@ -468,6 +479,16 @@ def test_who_may_see_what(desk: Desk) -> None:
     reviewer = desk.reviewer("Revisora")
     apoyo = next(iter(expected_sample(desk, SEED)))
     baja = desk.captures[BAJA.clave]
+    other = desk.other.id
+    # Each aspirante sees their own rejected apoyos only, and the images of those only.
+    with desk.api.client(desk.other_token) as c:
+        assert [r["apoyo_id"] for r in c.get(f"/aspirantes/{other}/rechazos").json()] == [desk.captures["beto-baja"]]
+        assert c.get(f"/aspirantes/{other}/rechazos/{baja}/imagenes/foto").status_code == 404
+        assert c.get(f"/aspirantes/{desk.aspirante.id}/rechazos").status_code == 403
+    with desk.api.client(desk.aspirante_token) as c:
+        mine = {r["apoyo_id"] for r in c.get(f"/aspirantes/{desk.aspirante.id}/rechazos").json()}
+        assert desk.captures["beto-baja"] not in mine and baja in mine
+        assert c.get(f"/aspirantes/{desk.aspirante.id}/rechazos/{baja}/imagenes/foto").status_code == 200
     with desk.api.client(desk.aspirante_token) as c:
         assert c.get("/review/next", params={"process_id": PROCESS}).status_code == 403
         assert c.get(f"/review/{apoyo}/images/foto").status_code == 403
