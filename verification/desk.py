@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from workflow.calendar.localtime import format_local
+from workflow.captures.images import image_size
 from workflow.captures.personal import PersonalData
 from workflow.captures.records import Capture
 from workflow.captures.service import CaptureService
@@ -136,7 +137,11 @@ def in_sample(seed: str, folio: str, percentage: Decimal) -> bool:
 
 
 def downscaled(data: bytes, side: int) -> bytes | None:
-    """The image as JPEG with its long side at most ``side`` pixels; None when it cannot be decoded."""
+    """The image as JPEG with its long side at most ``side`` pixels; None when it is already that small (its
+    header says so) or cannot be decoded."""
+    size = image_size(data)
+    if size is not None and max(size) <= side:
+        return None
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         return None

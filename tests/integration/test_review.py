@@ -328,6 +328,7 @@ def _images_are_served_for_review_and_in_full(desk: Desk, token: str, apoyo: int
     assert small.headers["cache-control"] == "private, no-store"
     decoded = cv2.imdecode(np.frombuffer(small.content, np.uint8), cv2.IMREAD_COLOR)
     assert decoded is not None and max(decoded.shape[:2]) <= desk.api.services.desk.settings.review_side
+    assert small.content == full.content  # 640 × 400: already review size, served as taken
 
 
 def test_objections_in_the_audiencia_change_the_count_and_the_final_dictamen(desk: Desk) -> None:
