@@ -558,6 +558,19 @@ class ReviewDesk:
         valid apoyo of theirs to the desk."""
         with self.db.read_session() as s:
             sample = s.get(ReviewSample, aspirante_id)
+            if sample is None or sample.full_review_at is not None:
+                return
+            undecided = s.exec(
+                select(func.count())
+                .select_from(ReviewItem)
+                .where(
+                    col(ReviewItem.aspirante_id) == aspirante_id,
+                    col(ReviewItem.kind) == ItemKind.muestra,
+                    col(ReviewItem.decision_id).is_(None),
+                )
+            ).one()
+            if undecided:  # one cheap count per decision until the sample is complete
+                return
             aspirante = s.get(Aspirante, aspirante_id)
             items = list(
                 s.exec(
@@ -566,9 +579,7 @@ class ReviewDesk:
                     )
                 )
             )
-            if sample is None or aspirante is None or sample.full_review_at is not None or not items:
-                return
-            if any(i.decision_id is None for i in items):
+            if aspirante is None or not items:
                 return
             latest = {d.capture_id: d for d in heads(s, aspirante.process_id, [aspirante_id]) if d.objection_id is None}
         sampled = [latest[i.capture_id] for i in items if i.capture_id in latest]
