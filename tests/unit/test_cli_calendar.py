@@ -41,7 +41,7 @@ def row(out: str, name: str) -> list[str]:
 def test_validate_good_calendars(durango_path: Path, synthetic_path: Path) -> None:
     result = run("validate", durango_path, synthetic_path)
     assert result.exit_code == 0, result.output
-    assert f"{durango_path}: válido (durango-2021-2022, 16 fases, 2 cargos)" in result.stdout
+    assert f"{durango_path}: válido (durango-2021-2022, 16 fases, 2 cargos, 23 sin confirmar)" in result.stdout
     assert f"{synthetic_path}: válido (synthetic-quintana-roo-2022, 11 fases, 2 cargos)" in result.stdout
     assert result.stderr == ""
 
@@ -172,9 +172,13 @@ def test_quotas_all_cargos(durango_path: Path) -> None:
     result = run("quotas", durango_path)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "Gubernatura (gubernatura): 1 % de la Lista Nominal al 2021-08-31, redondeado hacia arriba" in out
+    assert (
+        "Gubernatura (gubernatura): 1 % de la Lista Nominal (Lista Nominal publicada para la jornada electoral del 5 "
+        "de junio de 2022), redondeado hacia arriba" in out
+    )
     assert "(ayuntamiento): 1 % de la Lista Nominal" in out
-    assert row(out, "Durango") == ["1,338,589", "13,386"]  # the state row comes first
+    # base, computed, published, and the one that counts: the published figure. The state row comes first.
+    assert row(out, "Durango") == ["1,338,589", "13,386", "13,079", "13,079"]
     assert row(out, "San Luis del Cordero") == ["1,894", "mínimo", "19"]
     assert "Se requieren 20 de 39 municipios:" in out
     assert "[regla supuesta, sin confirmar]" in out
@@ -187,8 +191,9 @@ def test_quotas_one_cargo(durango_path: Path) -> None:
     out = result.stdout
     assert "(gubernatura)" not in out
     assert "(ayuntamiento)" in out
-    assert row(out, "Durango") == ["496,699", "4,967"]
-    assert row(out, "Gómez Palacio") == ["264,967", "2,650"]
+    assert row(out, "Durango") == ["496,699", "4,967", "4,821", "4,821"]
+    assert row(out, "Gómez Palacio") == ["264,967", "2,650", "2,574", "2,574"]
+    assert row(out, "Lerdo") == ["112,335", "1,124", "—", "1,124"]  # nothing published: the computed one
     assert "Durango: 167 de 333 secciones" in out
     assert "al menos 50 % de las secciones de la demarcación, cada una con al menos 1 % de su Lista Nominal" in out
 
