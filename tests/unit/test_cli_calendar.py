@@ -42,7 +42,7 @@ def test_validate_good_calendars(durango_path: Path, synthetic_path: Path) -> No
     result = run("validate", durango_path, synthetic_path)
     assert result.exit_code == 0, result.output
     assert f"{durango_path}: válido (durango-2021-2022, 16 fases, 2 cargos, 23 sin confirmar)" in result.stdout
-    assert f"{synthetic_path}: válido (synthetic-quintana-roo-2022, 11 fases, 2 cargos)" in result.stdout
+    assert f"{synthetic_path}: válido (synthetic-quintana-roo-2022, 11 fases, 2 cargos, 2 sin confirmar)" in result.stdout
     assert result.stderr == ""
 
 
@@ -212,7 +212,7 @@ def test_quotas_synthetic_padron_and_districts(synthetic_path: Path) -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "Gubernatura (gubernatura): 1.5 % del Padrón al 2021-08-31" in out
-    assert row(out, "Quintana Roo") == ["1,304,100", "19,562"]
+    assert row(out, "Quintana Roo") == ["1,304,100", "19,562", "—", "19,562"]
     assert row(out, "Distrito 01") == ["40,745", "mínimo", "612"]
     assert "al menos 50 % de los distritos de la demarcación, cada uno con al menos 1.5 % de su Padrón" in out
     assert "Se requieren 8 de 15 distritos:" in out
