@@ -43,7 +43,22 @@ def test_validate_good_calendars(durango_path: Path, synthetic_path: Path) -> No
     assert result.exit_code == 0, result.output
     assert f"{durango_path}: válido (durango-2021-2022, 16 fases, 2 cargos, 23 sin confirmar)" in result.stdout
     assert f"{synthetic_path}: válido (synthetic-quintana-roo-2022, 11 fases, 2 cargos, 2 sin confirmar)" in result.stdout
-    assert result.stderr == ""
+    # Durango's published quotas differ from the computed ones by more than 1 %: a warning each, with both numbers.
+    warnings = result.stderr.splitlines()
+    assert len(warnings) == 3 and all(": aviso: " in w for w in warnings)
+    assert "es 13,079 (" in warnings[0] and "se calcula 13,386 (+307, 2.35 %" in warnings[0]
+
+
+def test_validate_strict_lists_every_unconfirmed_value_and_fails(durango_path: Path) -> None:
+    result = run("validate", "--strict", durango_path)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert f"{durango_path}:154:12: valor sin confirmar: phases[manifestacion-intencion].start = 2021-11-22" in lines
+    assert any("process.signatories[Karen Flores Maciel]" in line for line in lines)
+    assert any("review = sample_percentage: 5" in line for line in lines)
+    assert any("documents.audiencia_days = 3" in line for line in lines)
+    assert any("se calcula con cifras que no son del corte legal" in line for line in lines)
+    assert len([line for line in lines if "sin confirmar:" in line]) == 22
 
 
 def test_validate_reports_problems_with_position_and_fails(durango_path: Path, tmp_path: Path) -> None:
