@@ -74,6 +74,15 @@ class DocumentOut(BaseModel):
     generated_at: datetime
     published_at: datetime | None
     url: str
+    draft: bool = Field(False, description="PROYECTO: su calendario tiene valores sin confirmar.")
+    forced_reason: str | None = Field(None, description="Motivo por el que se publicó un proyecto, si se forzó.")
+
+
+class PublishIn(BaseModel):
+    force: bool = Field(False, description="Publicar aunque sea un PROYECTO (valores sin confirmar).")
+    reason: str | None = Field(
+        None, max_length=2000, description="Motivo de la publicación forzada; obligatorio con force."
+    )
 
 
 class CalendarApplied(BaseModel):
