@@ -248,7 +248,7 @@ def _tables(calendar: Calendar, secciones: list[int], seed: int, scale: float) -
                 estatus[part],
                 causa[part],
                 row,
-                m.ine,
+                m.ine or "000",  # a municipio without its INE key: no roll can name it
                 calendar.process.entity_key,
                 entity,
                 latest,

@@ -138,10 +138,9 @@ class DocumentController(Controller):
                 "publicar un proyecto requiere el motivo («reason»), que queda registrado",
                 details=[Detail("obligatorio con force", "reason")],
             )
-        forced = ForcedPublication(data.reason or "", f"api:token-{request.state.principal.token_id}")
-        (version,) = services.documents.publish(
-            process_id, [kind], services.clock.now(), forced=forced if data.force else None
-        ) or (None,)
+        author = f"api:token-{request.state.principal.token_id}"
+        forced = ForcedPublication(data.reason or "", author) if data.force else None
+        (version,) = services.documents.publish(process_id, [kind], services.clock.now(), forced=forced) or (None,)
         if version is None:
             raise not_found(f"{NAMED[kind][0]} de {process_id} aún no se ha generado")
         return out(version)

@@ -119,7 +119,9 @@ def _process(p: dict[str, Any]) -> Iterator[Finding]:
 def _territory(parts: Parts) -> Iterator[Finding]:
     muni = [(("territory", "municipios", i), m) for i, m in parts.municipios]
     yield from _duplicates((((*path, "inegi"), m.inegi) for path, m in muni), "la clave INEGI", feminine=True)
-    yield from _duplicates((((*path, "ine"), m.ine) for path, m in muni), "la clave INE", feminine=True)
+    yield from _duplicates(
+        (((*path, "ine"), m.ine) for path, m in muni if m.ine is not None), "la clave INE", feminine=True
+    )
     yield from _duplicates((((*path, "name"), m.name) for path, m in muni), "el municipio")
     yield from _duplicates(((("territory", "groups", i, "id"), g.id) for i, g in parts.groups), "el grupo")
     yield from _duplicates(((("territory", "districts", i, "id"), d.id) for i, d in parts.districts), "el distrito")
@@ -139,10 +141,9 @@ def _territory(parts: Parts) -> Iterator[Finding]:
 
 
 def _district_map(parts: Parts) -> Iterator[Finding]:
-    """Districts by municipios and secciones: known municipios, a municipio shared by several districts has its
-    secciones given in each, and no sección in two districts."""
+    """Districts by municipios and secciones: known municipios, no municipio both whole in one district and listed by
+    another, and no sección in two districts. (A shared municipio without its secciones is pending, not wrong.)"""
     known = {m.inegi: m for _, m in parts.municipios}
-    listed_in: dict[str, list[str]] = {}
     owner: dict[int, str] = {}
     for i, d in parts.districts:
         here = ("territory", "districts", i)
@@ -158,7 +159,6 @@ def _district_map(parts: Parts) -> Iterator[Finding]:
                     f"«district»), pero el distrito «{d.id}» también lo incluye; quite «district» del municipio y "
                     "nombre el municipio en cada distrito que lo comparte, con sus seccion_ranges",
                 )
-            listed_in.setdefault(key, []).append(d.id)
         numbers = d.seccion_numbers()
         for j, r in enumerate(d.seccion_ranges):
             first, _, last = r.partition("-")
@@ -173,18 +173,6 @@ def _district_map(parts: Parts) -> Iterator[Finding]:
                     "distrito",
                 )
                 break
-    by_id = {d.id: (i, d) for i, d in parts.districts}
-    for key, ids in listed_in.items():
-        if len(ids) < 2:
-            continue
-        for d_id in ids:
-            i, d = by_id[d_id]
-            if not d.seccion_ranges:
-                yield (
-                    ("territory", "districts", i, "municipios"),
-                    f"el municipio {known[key].name} ({key}) está repartido entre los distritos {', '.join(ids)}: "
-                    f"indique en «seccion_ranges» del distrito «{d_id}» qué secciones le corresponden",
-                )
 
 
 def _unknown(what: str, value: object, known: list, where: str) -> str:

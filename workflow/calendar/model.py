@@ -215,12 +215,13 @@ class Municipio(Strict):
         pattern=pattern(r"^\d{5}$", "debe tener cinco dígitos (p. ej. 10005)"),
         description="Clave INEGI de cinco dígitos (entidad + municipio).",
     )
-    ine: str = Field(
+    ine: str | None = Field(
+        default=None,
         pattern=pattern(r"^\d{3}$", "debe tener tres dígitos (p. ej. 005)"),
-        description="Clave INE del municipio (tres dígitos, orden alfabético).",
+        description="Clave INE del municipio (tres dígitos, orden alfabético); la carga del padrón la necesita.",
     )
     name: NonEmpty
-    cabecera: NonEmpty
+    cabecera: str | None = Field(default=None, description="Cabecera municipal.")
     group: OptInt = Field(default=None, description="Grupo municipal al que pertenece.")
     lista_nominal: OptInt = Field(
         default=None,

@@ -40,6 +40,7 @@ def figures_at_legal_cut(cal: Calendar) -> bool:
 def pending(cal: Calendar) -> list[Pending]:
     out = [Pending(u.path, f"valor sin confirmar: {u.where} = {u.value}") for u in collect(cal)]
     legal_cut = figures_at_legal_cut(cal)
+    out += _shared_municipios(cal)
     for i, cargo in enumerate(cal.cargos):
         rows = quotas(cal, cargo)
         path: Path = ("cargos", i, "threshold")
@@ -62,6 +63,29 @@ def pending(cal: Calendar) -> list[Pending]:
                     f"el apoyo requerido de «{cargo.id}» se calcula con cifras que no son del corte legal "
                     f"({cal.process.roll_cut_date.isoformat()}) en {len(estimated)} demarcación(es) sin cifra "
                     "publicada: es una estimación",
+                )
+            )
+    return out
+
+
+def _shared_municipios(cal: Calendar) -> list[Pending]:
+    """A municipio in several districts needs, in each of them, the secciones that belong to it; until then its
+    apoyos cannot be placed in a district."""
+    out = []
+    t = cal.territory
+    for m in t.municipios:
+        ids = t.districts_of(m.inegi)
+        if len(ids) < 2:
+            continue
+        lacking = [d.id for d in t.districts if d.id in ids and not d.seccion_ranges]
+        if lacking:
+            i = next(i for i, d in enumerate(t.districts) if d.id == lacking[0])
+            out.append(
+                Pending(
+                    ("territory", "districts", i, "municipios"),
+                    f"el municipio {m.name} ({m.inegi}) está repartido entre los distritos {', '.join(ids)}, pero "
+                    f"{'el distrito' if len(lacking) == 1 else 'los distritos'} {', '.join(lacking)} no "
+                    "indica(n) sus secciones (seccion_ranges): sus apoyos no pueden asignarse a un distrito",
                 )
             )
     return out

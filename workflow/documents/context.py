@@ -138,7 +138,8 @@ def _period(r: ResolvedPhase, cal: Calendar) -> dict[str, Any]:
         "window_days_words": es.count_words(r.phase.window_days, feminine=False) if r.phase.window_days else None,
         "notes": r.phase.notes,
         # Unconfirmed dates (or grace) are highlighted where the period is written.
-        "unconfirmed": any(r.phase.is_unconfirmed(k) for k in ("start", "end", "late_upload_grace_hours")),
+        "unconfirmed": r.phase.is_unconfirmed("start") or r.phase.is_unconfirmed("end"),
+        "grace_unconfirmed": r.phase.is_unconfirmed("late_upload_grace_hours"),
         # The same dates on other clocks: one entry per zone when some demarcaciones keep their own.
         "zones": [
             {
