@@ -12,6 +12,7 @@ from babel.numbers import format_decimal
 
 from convoca.runtime import build, settings_for
 from workflow.calendar.ics import to_ics
+from workflow.calendar.init import UnknownEntidad, scaffold
 from workflow.calendar.loader import CalendarError, LoadedCalendar, load_calendar
 from workflow.calendar.localtime import format_local
 from workflow.calendar.model import Rounding
@@ -274,5 +275,25 @@ def schema(output: str | None) -> None:
     text = calendar_json_schema_text()
     if output:
         Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@calendar.command()
+@click.argument("entidad")
+@click.option("--year", "election_year", type=click.IntRange(2000, 2100), required=True, help="Año de la jornada.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None)
+def init(entidad: str, election_year: int, output: str | None) -> None:
+    """Crea el calendario de un OPLE nuevo a partir del catálogo incluido (ENTIDAD: clave INEGI o nombre), con todo
+    lo que falta confirmar marcado «unconfirmed»; el archivo valida desde el principio."""
+    try:
+        text = scaffold(entidad, election_year)
+    except UnknownEntidad as exc:
+        raise click.ClickException(str(exc)) from None
+    if output:
+        if Path(output).exists():
+            raise click.ClickException(f"{output} ya existe; no se sobrescribe")
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"escrito {output}; vea lo pendiente con: convoca calendar validate --strict {output}", err=True)
     else:
         click.echo(text, nl=False)

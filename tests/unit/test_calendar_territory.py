@@ -4,14 +4,17 @@ marked unconfirmed — on small calendars written here."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.helpers import utc
 from workflow.calendar.ics import to_ics
-from workflow.calendar.loader import CalendarError, parse_calendar
-from workflow.calendar.model import PhaseKind, Rounding, Threshold, share
+from workflow.calendar.init import UnknownEntidad, entidades, find_entidad, scaffold
+from workflow.calendar.loader import CalendarError, load_calendar, parse_calendar
+from workflow.calendar.localtime import end_instant
+from workflow.calendar.model import PhaseKind, Threshold
 from workflow.calendar.pending import draft_reasons
 from workflow.calendar.quotas import quotas
 from workflow.calendar.timeline import timeline
@@ -127,18 +130,11 @@ def test_local_time_municipio_puts_a_state_wide_phase_on_each_clock(border) -> N
 
 
 def test_the_2022_border_close_an_hour_earlier() -> None:
-    # 2022: Monterrey still had daylight saving from 3 April, the border from 13 March; a close at the end of
-    # 22 March 2022 falls an hour earlier in Matamoros.
-    mty, mat = share(Decimal(1), 100, Rounding.up), None  # (the arithmetic is not the point here)
-    assert mty == 1 and mat is None
-    from zoneinfo import ZoneInfo
-
-    from workflow.calendar.localtime import end_instant
-
+    # 2022: the border strip changed its clocks on 13 March, the rest of Tamaulipas on 3 April: a close at the end
+    # of 22 March 2022 falls an hour earlier in Matamoros.
     day = date(2022, 3, 22)
-    assert end_instant(day, ZoneInfo("America/Matamoros")) == end_instant(
-        day, ZoneInfo("America/Monterrey")
-    ) - timedelta(hours=1)
+    border, rest = end_instant(day, ZoneInfo("America/Matamoros")), end_instant(day, ZoneInfo("America/Monterrey"))
+    assert rest - border == timedelta(hours=1)
 
 
 def test_published_quota_wins_and_validation_warns_with_both_numbers(border) -> None:
@@ -244,3 +240,56 @@ cargos:
     assert "la sección 50 está en los distritos «01» y «02»" in str(exc.value)
     unplaced = text.replace(', seccion_ranges: ["51-90"]', "")
     assert any("repartido entre los distritos 01, 02" in p.message for p in parse_calendar(unplaced).pending())
+
+
+# -- the synthetic OPLE calendars and `calendar init` ----------------------------------------------------------
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "calendars"
+
+
+def test_tamaulipas_like_calendar_validates_with_its_border_zone_and_published_quota() -> None:
+    loaded = load_calendar(DATA / "tamaulipas-like-2022.yaml")
+    cal = loaded.calendar
+    assert len(cal.territory.municipios) == 43
+    border = sorted(m.name for m in cal.territory.municipios if m.timezone == "America/Matamoros")
+    assert len(border) == 10 and "Nuevo Laredo" in border and "Victoria" not in border
+    (q,) = quotas(cal, cal.cargo("gubernatura"))
+    assert (q.required, q.published, q.computed) == (79_745, 79_745, None)  # no roll figures were invented
+    assert cal.phase("dictamen-aspirantes").kind is PhaseKind.dictamen_aspirantes
+    assert cal.phase("verificacion-declaratoria").kind is PhaseKind.verificacion_declaratoria
+    assert loaded.warnings() == [] and len(loaded.pending()) == 11
+    # The capture closed at 24:00 of 10 February (UTC−6 on both sides of the border that day).
+    w = window_for(cal, "gubernatura", "28", date(2021, 12, 15))
+    assert w is not None and w.end == utc("2022-02-11T06:00:00Z")
+
+
+def test_quintana_roo_like_calendar_validates_with_benito_juarez_in_seven_districts() -> None:
+    loaded = load_calendar(DATA / "quintana-roo-like-2022.yaml")
+    cal = loaded.calendar
+    assert cal.territory.districts_of("23005") == ["02", "03", "04", "05", "06", "07", "08"]
+    (q,) = quotas(cal, cal.cargo("gubernatura"))
+    assert (q.base_count, q.required) == (1_304_100, 19_562)  # ⌈1.5 % × 1,304,100⌉
+    messages = [p.message for p in loaded.pending()]
+    assert any("Benito Juárez (23005) está repartido" in m for m in messages)
+    assert any("«diputacion» no se puede calcular en 15 demarcación(es)" in m for m in messages)
+
+
+@pytest.mark.parametrize("entidad", ["10", "Tamaulipas", "quintana roo"])
+def test_calendar_init_output_validates_with_everything_to_supply_marked(entidad: str) -> None:
+    loaded = parse_calendar(scaffold(entidad, 2027))
+    cal = loaded.calendar
+    assert cal.process.election_day == date(2027, 6, 6)  # first Sunday of June
+    assert cal.process.entity_key == find_entidad(entidad).key
+    assert len(loaded.pending()) > 10 and draft_reasons(cal)
+    assert not cal.phase("convocatoria").is_unconfirmed("kind") and cal.phase("convocatoria").is_unconfirmed("start")
+    if cal.process.entity_key == "28":
+        assert cal.territory.municipio("28027").timezone == "America/Matamoros"  # type: ignore[union-attr]
+        assert cal.territory.municipio("28041").timezone is None  # type: ignore[union-attr]
+
+
+def test_calendar_init_says_what_the_catalogue_lacks() -> None:
+    assert len(entidades()) == 32 and {e.key for e in entidades()} == {f"{n:02d}" for n in range(1, 33)}
+    with pytest.raises(UnknownEntidad, match="no trae los municipios de Coahuila de Zaragoza"):
+        scaffold("05", 2027)
+    with pytest.raises(UnknownEntidad, match="no es una entidad del catálogo"):
+        scaffold("Atlántida", 2027)

@@ -204,7 +204,9 @@ def _cargos(parts: Parts) -> Iterator[Finding]:
             rule = None
         if t is None:
             continue
-        if c.threshold.base is Base.padron:
+        # A threshold marked unconfirmed may lack figures: they are pending (validate --strict), not wrong.
+        settled = not (c.is_unconfirmed("threshold") or c.threshold.is_unconfirmed())
+        if c.threshold.base is Base.padron and settled:
             lacking = _lacking_padron(c, t, parts.process.get("entity_key"))
             if lacking:
                 yield (

@@ -55,6 +55,16 @@ def pending(cal: Calendar) -> list[Pending]:
                     "publicada (threshold.published.required)",
                 )
             )
+        unknown = {u.unit.name for q in rows if q.dispersion for u in q.dispersion.per_unit if u.minimum is None}
+        if unknown:
+            out.append(
+                Pending(
+                    ("cargos", i, "dispersion"),
+                    f"el mínimo de dispersión de «{cargo.id}» no se puede calcular en {len(unknown)} unidad(es) "
+                    f"({', '.join(sorted(unknown)[:5])}{' …' if len(unknown) > 5 else ''}): falta su cifra y no hay "
+                    "mínimo publicado (threshold.published.dispersion_minimums)",
+                )
+            )
         estimated = [q.demarcacion.name for q in rows if q.published is None and q.computed is not None]
         if estimated and not legal_cut:
             out.append(
