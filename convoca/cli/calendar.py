@@ -138,6 +138,18 @@ def show(file: str, as_json: bool, database_url: str | None, clock: Clock) -> No
             "start_utc": _z(r.start),
             "end_utc": _z(r.end),
             "state": r.state(at).value,
+            "timezone": cal.process.timezone,
+            "zones": [
+                {
+                    "zone": z.zone,
+                    "start_local": z.start.astimezone(z.tz).isoformat(),
+                    "end_local": z.end.astimezone(z.tz).isoformat(),
+                    "start_utc": _z(z.start),
+                    "end_utc": _z(z.end),
+                    "demarcaciones": list(z.members),
+                }
+                for z in r.zones
+            ],
             **(
                 {"start_fired": fired_json(r.phase.id, "start"), "end_fired": fired_json(r.phase.id, "end")}
                 if fired is not None
@@ -176,6 +188,14 @@ def show(file: str, as_json: bool, database_url: str | None, clock: Clock) -> No
     widths = [max(len(str(row[i])) for row in [header, *table]) for i in range(len(header))]
     for row in [header, *table]:
         click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    # Phases read on several clocks: each zone with its own local and UTC instants.
+    for r in timeline(cal):
+        for z in r.zones:
+            names = ", ".join(z.members[:4]) + (f" y {len(z.members) - 4} más" if len(z.members) > 4 else "")
+            click.echo(
+                f"  {r.phase.id} en {z.zone} ({names}): {format_local(z.start, z.tz)} → "
+                f"{format_local(z.end, z.tz, is_end=True)} ({z.start:%Y-%m-%dT%H:%MZ} → {z.end:%Y-%m-%dT%H:%MZ})"
+            )
 
 
 @calendar.command(name="quotas")

@@ -293,3 +293,26 @@ def test_calendar_init_says_what_the_catalogue_lacks() -> None:
         scaffold("05", 2027)
     with pytest.raises(UnknownEntidad, match="no es una entidad del catálogo"):
         scaffold("Atlántida", 2027)
+
+
+def test_show_lists_each_zone_of_a_phase(border, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from convoca.cli import main
+
+    file = tmp_path / "frontera.yaml"
+    file.write_text(BORDER, encoding="utf-8")
+    out = CliRunner().invoke(main, ["calendar", "show", str(file), "--clock", "fixed", "--at", "2023-03-21T05:30:00Z"])
+    assert out.exit_code == 0, out.output
+    assert (
+        "captacion-ayuntamientos en America/Matamoros (Matamoros): 2023-03-01 00:00 CST → 2023-03-20 24:00 CDT "
+        "(2023-03-01T06:00Z → 2023-03-21T05:00Z)" in out.output
+    )
+    data = CliRunner().invoke(
+        main, ["calendar", "show", str(file), "--json", "--clock", "fixed", "--at", "2023-03-21T05:30:00Z"]
+    )
+    import json
+
+    phase = next(p for p in json.loads(data.output)["phases"] if p["id"] == "captacion-ayuntamientos")
+    assert [z["zone"] for z in phase["zones"]] == ["America/Monterrey", "America/Matamoros"]
+    assert phase["zones"][1]["end_utc"] == "2023-03-21T05:00:00Z"
