@@ -366,16 +366,10 @@ class Threshold(Strict):
         return share(self.percentage, base_count, self.rounding)
 
 
-class Dispersion(Strict):
-    model_config = ConfigDict(json_schema_extra=legacy_assumed_schema)
+class LegacyAssumed(Strict):
+    """A mapping that used to take ``assumed: true``: still accepted, as ``unconfirmed: true``."""
 
-    unit: DispersionUnit = Field(description="Unidad territorial: municipio, distrito o seccion.")
-    min_units: OptInt = Field(default=None, ge=1, description="Número mínimo de unidades.")
-    min_fraction: Decimal | None = Field(
-        default=None, gt=0, le=1, description="Fracción mínima de las unidades (0.5 = la mitad)."
-    )
-    min_percentage: Percentage = Field(description="Porcentaje mínimo de apoyo en cada unidad.")
-    rounding: Rounding = Field(default=Rounding.up, description="Redondeo del mínimo de cada unidad.")
+    model_config = ConfigDict(json_schema_extra=legacy_assumed_schema)
 
     @model_validator(mode="before")
     @classmethod
@@ -384,8 +378,18 @@ class Dispersion(Strict):
 
     @property
     def assumed(self) -> bool:
-        """The rule, or part of it, is unconfirmed (``assumed: true`` is the older spelling of ``unconfirmed``)."""
+        """Unconfirmed, wholly or in part (``assumed: true`` is the older spelling of ``unconfirmed``)."""
         return self.is_unconfirmed()
+
+
+class Dispersion(LegacyAssumed):
+    unit: DispersionUnit = Field(description="Unidad territorial: municipio, distrito o seccion.")
+    min_units: OptInt = Field(default=None, ge=1, description="Número mínimo de unidades.")
+    min_fraction: Decimal | None = Field(
+        default=None, gt=0, le=1, description="Fracción mínima de las unidades (0.5 = la mitad)."
+    )
+    min_percentage: Percentage = Field(description="Porcentaje mínimo de apoyo en cada unidad.")
+    rounding: Rounding = Field(default=Rounding.up, description="Redondeo del mínimo de cada unidad.")
 
     @model_validator(mode="after")
     def _one_count(self) -> Dispersion:
@@ -520,11 +524,9 @@ class Phase(Strict):
         )
 
 
-class ReviewRules(Strict):
+class ReviewRules(LegacyAssumed):
     """What goes to the mesa de control besides every flagged apoyo: a random sample of the valid candidates, and
     every one of an aspirante's when the sample's inconsistency rate exceeds a threshold (INE 2018: 10 %)."""
-
-    model_config = ConfigDict(json_schema_extra=legacy_assumed_schema)
 
     sample_percentage: Decimal = Field(
         Decimal(5),
@@ -540,17 +542,6 @@ class ReviewRules(Strict):
         description="Porcentaje de apoyos rechazados en la muestra por encima del cual la mesa revisa uno por uno "
         "todos los apoyos válidos de esa persona aspirante.",
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _legacy(cls, data: Any) -> Any:
-        return legacy_assumed(data)
-
-    @property
-    def assumed(self) -> bool:
-        """The rules, or part of them, do not appear in an acuerdo of the OPLE (``unconfirmed``; ``assumed: true``
-        is the older spelling)."""
-        return self.is_unconfirmed()
 
 
 class Calendar(Strict):
