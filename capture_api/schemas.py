@@ -32,6 +32,15 @@ class ProcessSummary(BaseModel):
     calendar_version: int
 
 
+class ZoneSpanOut(BaseModel):
+    zone: str = Field(description="Zona horaria IANA en que se leen estas fechas.")
+    start_local: datetime
+    end_local: datetime
+    start_utc: datetime
+    end_utc: datetime
+    demarcaciones: list[str] = Field(description="Demarcaciones que siguen esa zona.")
+
+
 class PhaseOut(BaseModel):
     id: str
     name: str
@@ -45,6 +54,13 @@ class PhaseOut(BaseModel):
     state: str = Field(description="pendiente, abierta o cerrada, ahora")
     window_from_constancia: bool = False
     late_upload_grace_hours: int | None = None
+    timezone: str = Field("", description="Zona de start_local y end_local (la del proceso).")
+    zones: list[ZoneSpanOut] = Field(
+        default_factory=list,
+        description="Si algunas demarcaciones tienen su propia zona (p. ej. la franja fronteriza), la fase en cada "
+        "una.",
+    )
+    unconfirmed: list[str] = Field(default_factory=list, description="Claves de la fase sin confirmar.")
 
 
 class OpenWindow(BaseModel):
@@ -74,6 +90,15 @@ class DocumentOut(BaseModel):
     generated_at: datetime
     published_at: datetime | None
     url: str
+    draft: bool = Field(False, description="PROYECTO: su calendario tiene valores sin confirmar.")
+    forced_reason: str | None = Field(None, description="Motivo por el que se publicó un proyecto, si se forzó.")
+
+
+class PublishIn(BaseModel):
+    force: bool = Field(False, description="Publicar aunque sea un PROYECTO (valores sin confirmar).")
+    reason: str | None = Field(
+        None, max_length=2000, description="Motivo de la publicación forzada; obligatorio con force."
+    )
 
 
 class CalendarApplied(BaseModel):

@@ -80,6 +80,17 @@ def run_demo(data_dir: Path, port: int, speed: float, keep_serving: bool) -> Non
         _say(f"reloj acelerado ×{speed:g}: son las {format_local(clock.now(), tz)} en Durango")
 
         admin = services.participants.issue_token(Role.admin, clock.now(), label="demo").token
+        # Durango's calendar still has unconfirmed values: its documents are a PROYECTO, which the engine does not
+        # publish. An administrator forces it here, through the API, with the reason stored beside each version.
+        for kind in ("convocatoria", "protocolo"):
+            forced = api.post(
+                f"/processes/{PROCESS}/documents/{kind}/publish",
+                headers={"Authorization": f"Bearer {admin}"},
+                json={"force": True, "reason": "demostración: proyecto con valores sin confirmar"},
+            )
+            if forced.status_code != 200:
+                raise click.ClickException(f"no se pudo publicar {kind}: {forced.text}")
+        _say("convocatoria y protocolo: PROYECTO (valores sin confirmar), publicados por la administración con motivo")
         a = api.post(
             f"/processes/{PROCESS}/aspirantes",
             headers={"Authorization": f"Bearer {admin}"},

@@ -38,3 +38,15 @@ def healthy(url: str) -> bool:
         return httpx.get(url.rstrip("/") + "/health", timeout=1).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def confirmed(calendar_text: str) -> str:
+    """A calendar's text with every «unconfirmed» mark and its figures label removed: what it would be once the
+    OPLE confirmed every value (so its documents are no PROYECTO). For tests of the confirmed path only."""
+    lines = []
+    for line in calendar_text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith(("unconfirmed:", "figures_label:")):
+            continue
+        lines.append(line.replace(", unconfirmed: true}", "}"))
+    return "".join(lines)

@@ -222,7 +222,7 @@ def sample_aspirantes(cal: Calendar) -> dict[str, SampleAspirante]:
             ErrorKind.invalid,
             f"las capturas de prueba necesitan un cargo estatal y uno municipal; «{cal.process.id}» no los tiene",
         )
-    biggest = max(cal.territory.municipios, key=lambda m: m.lista_nominal)
+    biggest = max(cal.territory.municipios, key=lambda m: m.lista_nominal or 0)
     return {
         "gob1": SampleAspirante(state.id, cal.process.entity_key, None),
         "gob2": SampleAspirante(state.id, cal.process.entity_key, None),

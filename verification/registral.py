@@ -82,7 +82,9 @@ APOYOS_SCHEMA = pa.schema(
         ("cic_lookup", pa.string()),
     ]
 )
-DISTRICTS_SCHEMA = pa.schema([("municipio", pa.string()), ("district", pa.string())])
+# A municipio wholly in one district is one row (municipio, NULL, district); a municipio shared by several districts
+# is placed by its secciones, one row (NULL, seccion, district) each (secciones are numbered statewide).
+DISTRICTS_SCHEMA = pa.schema([("municipio", pa.string()), ("seccion", pa.int32()), ("district", pa.string())])
 
 _CAUSE_LABEL = "CASE causa_baja " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in BAJA_CAUSES.items()) + " END"
 _REASONS = f"""
@@ -108,7 +110,7 @@ def classify_sql(scope: str) -> str:
     in_scope = {
         "estado": "r.entidad = $entity",
         "municipio": "r.municipio = a.demarcacion_id",
-        "distrito": "d.district = a.demarcacion_id",
+        "distrito": "coalesce(ds.district, dm.district) = a.demarcacion_id",
     }[scope]
     return f"""
 WITH joined AS (
@@ -119,7 +121,8 @@ WITH joined AS (
          coalesce({in_scope}, false) AS in_scope
   FROM apoyos a
   LEFT JOIN read_parquet($roll) r ON r.clave_lookup = a.clave_lookup
-  LEFT JOIN districts d ON d.municipio = r.municipio
+  LEFT JOIN districts ds ON ds.seccion IS NOT NULL AND ds.seccion = r.seccion
+  LEFT JOIN districts dm ON ds.district IS NULL AND dm.seccion IS NULL AND dm.municipio = r.municipio
 ),
 registral AS (
   SELECT *, CASE

@@ -217,7 +217,7 @@ class RollStore:
         _sweep(folder, time.time() - STALE_SECONDS)
         # Its own name per load: a concurrent load of the same file never replaces the file another one recorded.
         target = folder / f"{source_sha[:16]}-{cut_date.isoformat()}-{secrets.token_hex(4)}.parquet"
-        mapping = {m.ine: m.inegi for m in cal.territory.municipios}
+        mapping = {m.ine: m.inegi for m in cal.territory.municipios if m.ine is not None}
         with self._duckdb(folder) as con:
             if kind == ".csv":
                 _read_csv(con, path)

@@ -521,8 +521,17 @@ class VerificationService:
 
 
 def _districts(cal: Calendar) -> pa.Table:
-    pairs = [(m.inegi, m.district) for m in cal.territory.municipios if m.district]
+    """Where each apoyo's district comes from: its municipio when the municipio lies in one district, its sección
+    when the municipio is shared (``territory.districts[].seccion_ranges``)."""
+    t = cal.territory
+    rows: list[tuple[str | None, int | None, str]] = []
+    for m in t.municipios:
+        ids = t.districts_of(m.inegi)
+        if len(ids) == 1:
+            rows.append((m.inegi, None, ids[0]))
+    for d in t.districts:
+        rows.extend((None, n, d.id) for n in d.seccion_numbers())
     return pa.table(
-        {"municipio": [p[0] for p in pairs], "district": [p[1] for p in pairs]},
+        {"municipio": [r[0] for r in rows], "seccion": [r[1] for r in rows], "district": [r[2] for r in rows]},
         schema=DISTRICTS_SCHEMA,
     )

@@ -177,7 +177,7 @@ def synthesize_roll(calendar: Calendar, out: Path, seed: int, scale: float = 1.0
     if not 0 < scale <= 100:
         raise DomainError(ErrorKind.invalid, f"la escala debe ser mayor que 0 y a lo más 100 (se indicó {scale})")
     municipios = calendar.territory.municipios
-    counts = [m.secciones or max(1, math.ceil(m.lista_nominal / CITIZENS_PER_SECCION)) for m in municipios]
+    counts = [m.secciones or max(1, math.ceil((m.lista_nominal or 0) / CITIZENS_PER_SECCION)) for m in municipios]
     if sum(counts) > 9999:
         raise DomainError(ErrorKind.invalid, "el calendario tiene más de 9999 secciones: no caben en el OCR")
     schema = pa.schema([(c, pa.string()) for c in COLUMNS])
@@ -223,7 +223,7 @@ def _tables(calendar: Calendar, secciones: list[int], seed: int, scale: float) -
         k = secciones[i]
         secs = np.arange(first_seccion, first_seccion + k)
         first_seccion += k
-        n_ln = _round(m.lista_nominal * scale)
+        n_ln = _round((m.lista_nominal or 0) * scale)  # a municipio without figures has no one
         n_pnl = _round(n_ln * rng.uniform(0.02, 0.04))
         n_baja = _round(n_ln * rng.uniform(0.02, 0.03))
         weights = rng.gamma(2.0, size=k)
@@ -248,7 +248,7 @@ def _tables(calendar: Calendar, secciones: list[int], seed: int, scale: float) -
                 estatus[part],
                 causa[part],
                 row,
-                m.ine,
+                m.ine or "000",  # a municipio without its INE key: no roll can name it
                 calendar.process.entity_key,
                 entity,
                 latest,

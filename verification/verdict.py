@@ -82,7 +82,22 @@ def _seccion_minimums(
     if cargo.demarcacion is Demarcacion.municipio:
         municipios = [demarcacion_id]
     elif cargo.demarcacion is Demarcacion.distrito:
-        municipios = [m.inegi for m in cal.territory.municipios if m.district == demarcacion_id]
+        district = next((d for d in cal.territory.districts if d.id == demarcacion_id), None)
+        if district is not None and district.seccion_ranges:  # by its own secciones, in shared municipios too
+            rows = con.sql(
+                "SELECT seccion, count(*) FROM read_parquet($roll) WHERE estatus = 'lista_nominal' "
+                "AND list_contains($secciones, seccion) GROUP BY seccion ORDER BY seccion",
+                params={"roll": roll, "secciones": district.seccion_numbers()},
+            ).fetchall()
+            whole = [m.inegi for m in cal.territory.municipios_of(demarcacion_id)]
+            whole = [m for m in whole if len(cal.territory.districts_of(m)) == 1]
+            rows += con.sql(
+                "SELECT seccion, count(*) FROM read_parquet($roll) WHERE estatus = 'lista_nominal' "
+                "AND list_contains($municipios, municipio) GROUP BY seccion ORDER BY seccion",
+                params={"roll": roll, "municipios": whole},
+            ).fetchall()
+            return {str(s): cargo.dispersion.per_unit(n) for s, n in sorted(rows)}
+        municipios = [m.inegi for m in cal.territory.municipios_of(demarcacion_id)]
     else:
         municipios = [m.inegi for m in cal.territory.municipios]
     rows = con.sql(
@@ -114,12 +129,17 @@ def _dispersion(
     else:
         units = [(u.unit.id, u.unit.name, u.minimum) for u in quota.dispersion.per_unit]
         valid_by = valid_by_municipio
-        if rule.unit is DispersionUnit.distrito:  # valid apoyos by district, through each municipio's
-            district_of = {m.inegi: m.district for m in cal.territory.municipios}
+        if rule.unit is DispersionUnit.distrito:  # valid apoyos by district: by municipio, or by sección if shared
+            t = cal.territory
+            whole = {m.inegi: ids[0] for m in t.municipios if len(ids := t.districts_of(m.inegi)) == 1}
+            by_seccion = {str(n): d.id for d in t.districts for n in d.seccion_numbers()}
             valid_by = {}
             for m_id, n in valid_by_municipio.items():
-                if (d := district_of.get(m_id)) is not None:
-                    valid_by[d] = valid_by.get(d, 0) + n
+                if (d_id := whole.get(m_id)) is not None:
+                    valid_by[d_id] = valid_by.get(d_id, 0) + n
+            for sec, n in valid_by_seccion.items():
+                if (d_id := by_seccion.get(sec)) is not None:
+                    valid_by[d_id] = valid_by.get(d_id, 0) + n
     results = []
     for uid, name, minimum in units:
         got = valid_by.get(uid, 0)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, HttpMethod, Request, Response, get, route
+from litestar import Controller, HttpMethod, Request, Response, get, post, route
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
-from workflow.documents.context import family_of, known_kinds
+from workflow.documents.context import DOCUMENT_KINDS, family_of, known_kinds
 from workflow.documents.records import DocumentVersion
+from workflow.documents.service import ForcedPublication
+from workflow.errors import Detail, DomainError, ErrorKind
+from workflow.participants.service import Role
 
+from ..auth import SECURITY, requires
 from ..errors import documented, not_found
-from ..schemas import DocumentOut, ProcessId, RowId
+from ..schemas import DocumentOut, ProcessId, PublishIn, RowId
 from ..services import Services
 
 # A document in a sentence, with the agreement it asks: «la convocatoria … publicada», «el protocolo … publicado»;
@@ -32,6 +36,8 @@ def out(v: DocumentVersion) -> DocumentOut:
         generated_at=v.generated_at,
         published_at=v.published_at,
         url=f"/api/v1/documents/{v.id}",
+        draft=v.draft,
+        forced_reason=v.forced_reason,
     )
 
 
@@ -103,6 +109,41 @@ class DocumentController(Controller):
                 else f"no existe la versión {version} publicada de {named}"
             )
         return pdf_response(services, request, chosen)
+
+    @post(
+        "/processes/{process_id:str}/documents/{kind:str}/publish",
+        summary="Publicar la última versión de la convocatoria o del protocolo",
+        description="Un PROYECTO (su calendario tiene valores sin confirmar) se rechaza con 409, salvo que una persona "
+        "administradora lo fuerce con «force: true» y un «reason», que quedan registrados con la versión.",
+        guards=[requires(Role.admin)],
+        security=SECURITY,
+        status_code=200,
+        responses=documented(400, 401, 403, 404, 409, 422),
+        sync_to_thread=True,
+    )
+    def publish_document(
+        self,
+        services: NamedDependency[Services],
+        request: Request,
+        process_id: ProcessId,
+        kind: FromPath[str],
+        data: JSONBody[PublishIn],
+    ) -> DocumentOut:
+        services.calendars.active(process_id)  # 404 for a process that does not exist
+        if kind not in DOCUMENT_KINDS:
+            raise not_found(f"no hay documento «{kind}» que publicar; documentos: {', '.join(DOCUMENT_KINDS)}")
+        if data.force and not (data.reason or "").strip():
+            raise DomainError(
+                ErrorKind.invalid,
+                "publicar un proyecto requiere el motivo («reason»), que queda registrado",
+                details=[Detail("obligatorio con force", "reason")],
+            )
+        author = f"api:token-{request.state.principal.token_id}"
+        forced = ForcedPublication(data.reason or "", author) if data.force else None
+        (version,) = services.documents.publish(process_id, [kind], services.clock.now(), forced=forced) or (None,)
+        if version is None:
+            raise not_found(f"{NAMED[kind][0]} de {process_id} aún no se ha generado")
+        return out(version)
 
     @route(
         "/documents/{document_id:int}",

@@ -19,7 +19,7 @@ from workflow.participants.records import Role
 from ..auth import SECURITY, requires
 from ..errors import documented
 from ..openapi import CalendarOperation
-from ..schemas import CalendarApplied, OpenWindow, PhaseOut, ProcessDetail, ProcessId, ProcessSummary
+from ..schemas import CalendarApplied, OpenWindow, PhaseOut, ProcessDetail, ProcessId, ProcessSummary, ZoneSpanOut
 from ..services import Services
 
 
@@ -69,6 +69,23 @@ class ProcessController(Controller):
                     state=state.value,
                     window_from_constancia=p.window_from_constancia,
                     late_upload_grace_hours=p.late_upload_grace_hours,
+                    timezone=cal.process.timezone,
+                    zones=[
+                        ZoneSpanOut(
+                            zone=z.zone,
+                            start_local=z.start.astimezone(z.tz),
+                            end_local=z.end.astimezone(z.tz),
+                            start_utc=z.start,
+                            end_utc=z.end,
+                            demarcaciones=list(z.members),
+                        )
+                        for z in r.zones
+                    ],
+                    unconfirmed=(
+                        [k for k in type(p).model_fields if k != "unconfirmed"]
+                        if p.unconfirmed is True
+                        else list(p.unconfirmed or [])
+                    ),
                 )
             )
             if p.kind.value == "captacion_apoyo" and state is PhaseState.abierta:

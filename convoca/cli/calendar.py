@@ -12,8 +12,10 @@ from babel.numbers import format_decimal
 
 from convoca.runtime import build, settings_for
 from workflow.calendar.ics import to_ics
+from workflow.calendar.init import UnknownEntidad, scaffold
 from workflow.calendar.loader import CalendarError, LoadedCalendar, load_calendar
 from workflow.calendar.localtime import format_local
+from workflow.calendar.model import Rounding
 from workflow.calendar.quotas import quotas
 from workflow.calendar.schema import calendar_json_schema_text
 from workflow.calendar.timeline import timeline
@@ -25,6 +27,7 @@ from .clock_options import clock_options
 from .common import database_option
 
 LOCALE = "es_MX"
+ROUNDING_WORDS = {Rounding.up: "hacia arriba", Rounding.nearest: "al entero más cercano", Rounding.down: "hacia abajo"}
 
 
 def _n(value: Decimal | float | None) -> str:
@@ -51,7 +54,12 @@ def calendar() -> None:
 
 @calendar.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def validate(files: tuple[str, ...]) -> None:
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Lista además cada valor sin confirmar (y cada apoyo requerido sin cifra o estimado) y falla si hay alguno.",
+)
+def validate(files: tuple[str, ...], strict: bool) -> None:
     """Valida uno o más calendarios e informa todos los problemas como ARCHIVO:LÍNEA:COLUMNA: mensaje."""
     failed = 0
     for file in files:
@@ -64,11 +72,19 @@ def validate(files: tuple[str, ...]) -> None:
             n = len(exc.problems)
             click.echo(f"{file}: {n} problema{'s' if n != 1 else ''}", err=True)
         else:
+            for w in loaded.warnings():
+                click.echo(str(w), err=True)
             c = loaded.calendar
             phases, cargos = len(c.phases), len(c.cargos)
+            pending = loaded.pending()
+            if strict:
+                for p in pending:
+                    click.echo(str(p))
+                failed += bool(pending)
+            note = f", {len(pending)} sin confirmar" if pending else ""
             click.echo(
                 f"{file}: válido ({c.process.id}, {phases} fase{'s' if phases != 1 else ''}, "
-                f"{cargos} cargo{'s' if cargos != 1 else ''})"
+                f"{cargos} cargo{'s' if cargos != 1 else ''}{note})"
             )
     sys.exit(1 if failed else 0)
 
@@ -122,6 +138,18 @@ def show(file: str, as_json: bool, database_url: str | None, clock: Clock) -> No
             "start_utc": _z(r.start),
             "end_utc": _z(r.end),
             "state": r.state(at).value,
+            "timezone": cal.process.timezone,
+            "zones": [
+                {
+                    "zone": z.zone,
+                    "start_local": z.start.astimezone(z.tz).isoformat(),
+                    "end_local": z.end.astimezone(z.tz).isoformat(),
+                    "start_utc": _z(z.start),
+                    "end_utc": _z(z.end),
+                    "demarcaciones": list(z.members),
+                }
+                for z in r.zones
+            ],
             **(
                 {"start_fired": fired_json(r.phase.id, "start"), "end_fired": fired_json(r.phase.id, "end")}
                 if fired is not None
@@ -160,13 +188,21 @@ def show(file: str, as_json: bool, database_url: str | None, clock: Clock) -> No
     widths = [max(len(str(row[i])) for row in [header, *table]) for i in range(len(header))]
     for row in [header, *table]:
         click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    # Phases read on several clocks: each zone with its own local and UTC instants.
+    for r in timeline(cal):
+        for z in r.zones:
+            names = ", ".join(z.members[:4]) + (f" y {len(z.members) - 4} más" if len(z.members) > 4 else "")
+            click.echo(
+                f"  {r.phase.id} en {z.zone} ({names}): {format_local(z.start, z.tz)} → "
+                f"{format_local(z.end, z.tz, is_end=True)} ({z.start:%Y-%m-%dT%H:%MZ} → {z.end:%Y-%m-%dT%H:%MZ})"
+            )
 
 
 @calendar.command(name="quotas")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--cargo", "cargo_id", default=None, help="Solo este cargo.")
 def quotas_cmd(file: str, cargo_id: str | None) -> None:
-    """Apoyo requerido por demarcación y mínimos de dispersión, redondeados hacia arriba."""
+    """Apoyo requerido por demarcación (calculado, publicado y el que vale) y mínimos de dispersión."""
     cal = _load(file).calendar
     cargos = cal.cargos
     if cargo_id is not None:
@@ -177,18 +213,30 @@ def quotas_cmd(file: str, cargo_id: str | None) -> None:
             )
     base_names = {"lista_nominal": "Lista Nominal", "padron": "Padrón"}
     of_base = {"lista_nominal": "de la Lista Nominal", "padron": "del Padrón"}
+    t_ = cal.territory
+    cut = (t_.figures_cut_date or cal.process.roll_cut_date).isoformat()
+    figures = f"({t_.figures_label})" if t_.figures_label else f"al {cut}"
     for cargo in cargos:
         t = cargo.threshold
         base = base_names[t.base.value]
         click.echo(
-            f"{cargo.name} ({cargo.id}): {_n(t.percentage)} % {of_base[t.base.value]} al "
-            f"{cal.process.roll_cut_date.isoformat()}, redondeado hacia arriba"
+            f"{cargo.name} ({cargo.id}): {_n(t.percentage)} % {of_base[t.base.value]} {figures}, "
+            f"redondeado {ROUNDING_WORDS[t.rounding]}"
         )
+        if t.published is not None:
+            on = f" del {t.published.approved_on.isoformat()}" if t.published.approved_on else ""
+            click.echo(f"  Cifras publicadas: {t.published.acuerdo}{on}; prevalecen sobre las calculadas.")
         rows = quotas(cal, cargo)
         width = max(len("DEMARCACIÓN"), *(len(q.demarcacion.name) for q in rows))
-        click.echo(f"  {'DEMARCACIÓN'.ljust(width)}  {base.upper():>14}  {'APOYO REQUERIDO':>15}")
+        click.echo(
+            f"  {'DEMARCACIÓN'.ljust(width)}  {base.upper():>14}  {'CALCULADO':>10}  {'PUBLICADO':>10}  "
+            f"{'APOYO REQUERIDO':>15}"
+        )
         for q in rows:
-            click.echo(f"  {q.demarcacion.name.ljust(width)}  {_n(q.base_count):>14}  {_n(q.required):>15}")
+            click.echo(
+                f"  {q.demarcacion.name.ljust(width)}  {_n(q.base_count):>14}  {_n(q.computed):>10}  "
+                f"{_n(q.published):>10}  {_n(q.required):>15}"
+            )
         rule = cargo.dispersion
         if rule is not None:
             unit, the, each = {
@@ -247,5 +295,25 @@ def schema(output: str | None) -> None:
     text = calendar_json_schema_text()
     if output:
         Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@calendar.command()
+@click.argument("entidad")
+@click.option("--year", "election_year", type=click.IntRange(2000, 2100), required=True, help="Año de la jornada.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None)
+def init(entidad: str, election_year: int, output: str | None) -> None:
+    """Crea el calendario de un OPLE nuevo a partir del catálogo incluido (ENTIDAD: clave INEGI o nombre), con todo
+    lo que falta confirmar marcado «unconfirmed»; el archivo valida desde el principio."""
+    try:
+        text = scaffold(entidad, election_year)
+    except UnknownEntidad as exc:
+        raise click.ClickException(str(exc)) from None
+    if output:
+        if Path(output).exists():
+            raise click.ClickException(f"{output} ya existe; no se sobrescribe")
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"escrito {output}; vea lo pendiente con: convoca calendar validate --strict {output}", err=True)
     else:
         click.echo(text, nl=False)

@@ -10,11 +10,14 @@ import click
 from convoca.runtime import build, settings_for
 from workflow.calendar.loader import CalendarError, load_calendar
 from workflow.calendar.localtime import format_local
-from workflow.clock import SystemClock
+from workflow.clock import Clock, SystemClock
 from workflow.documents.context import DOCUMENT_KINDS
 from workflow.documents.render import DocumentRenderer
+from workflow.documents.service import ForcedPublication
 from workflow.engine.store import UnknownProcess
+from workflow.errors import DomainError
 
+from .clock_options import clock_options
 from .common import database_option
 
 
@@ -71,7 +74,46 @@ def list_cmd(process_id: str, database_url: str | None) -> None:
     width = max([13, *(len(v.kind) for v in versions)])  # a dictamen's kind names its cargo
     for v in versions:
         published = f"publicado {format_local(v.published_at, tz)}" if v.published_at else "sin publicar"
+        draft = "  PROYECTO" if v.draft else ""
+        forced = f"  (publicación forzada por {v.forced_by}: {v.forced_reason})" if v.forced_reason else ""
         click.echo(
             f"{v.id:>4}  {v.kind:<{width}} v{v.number}  calendario v{v.calendar_version}  "
-            f"{format_local(v.generated_at, tz)}  {published}  {v.size:>9,} bytes  {v.sha256}"
+            f"{format_local(v.generated_at, tz)}  {published}  {v.size:>9,} bytes  {v.sha256}{draft}{forced}"
         )
+
+
+@documents.command()
+@click.argument("process_id")
+@click.option("--doc", "kinds", multiple=True, type=click.Choice(DOCUMENT_KINDS), help="Por omisión, ambos.")
+@click.option("--force", is_flag=True, help="Publica aunque sea un PROYECTO (valores sin confirmar); exige --reason.")
+@click.option("--reason", default=None, help="Motivo de la publicación forzada; se guarda con la versión.")
+@click.option("--author", default="administración", show_default=True, help="Quién decide la publicación.")
+@database_option
+@clock_options
+def publish(
+    process_id: str,
+    kinds: tuple[str, ...],
+    force: bool,
+    reason: str | None,
+    author: str,
+    database_url: str | None,
+    clock: Clock,
+) -> None:
+    """Publica la última versión de los documentos de un proceso. Un PROYECTO (su calendario tiene valores sin
+    confirmar) solo se publica con --force y un --reason, que quedan registrados."""
+    if force and not (reason or "").strip():
+        raise click.UsageError("--force exige --reason: el motivo queda registrado con la versión publicada")
+    if reason and not force:
+        raise click.UsageError("--reason solo aplica con --force")
+    runtime = build(clock, settings_for(database_url))
+    try:
+        service = runtime.services.documents
+        forced = ForcedPublication(reason or "", author) if force else None
+        done = service.publish(process_id, list(kinds) or None, clock.now(), forced=forced)
+    except (DomainError, UnknownProcess) as exc:
+        raise click.ClickException(getattr(exc, "message", str(exc))) from None
+    finally:
+        runtime.close()
+    for v in done:
+        how = f" (forzada: {v.forced_reason})" if v.forced_reason else ""
+        click.echo(f"{v.kind} v{v.number} publicado{how}")

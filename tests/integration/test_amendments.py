@@ -22,7 +22,7 @@ from workflow.storage.db import Database
 ROOT = Path(__file__).resolve().parents[2]
 DURANGO = ROOT / "calendars" / "durango-2021-2022.yaml"
 TEXT = DURANGO.read_text()
-CAPTURE_END = "    end: 2022-02-10\n    late_upload_grace_hours: 24   # [no confirmada] en 2018"
+CAPTURE_END = "    end: 2022-02-10\n    late_upload_grace_hours: 24   # en 2018"
 
 
 def amended(old: str, new: str, text: str = TEXT) -> str:
@@ -33,7 +33,7 @@ def amended(old: str, new: str, text: str = TEXT) -> str:
 def extend_gubernatura(end: str = "2022-02-12", text: str = TEXT) -> str:
     """Extend the Gubernatura capture to ``end`` and start verification the day after (as an acuerdo would)."""
     text = amended(CAPTURE_END, CAPTURE_END.replace("2022-02-10", end), text)
-    return amended("    start: 2022-02-11   # [no confirmada]\n", "    start: 2022-02-13\n", text)
+    return amended("    start: 2022-02-11\n", "    start: 2022-02-13\n", text)
 
 
 def line_of(text: str, fragment: str) -> int:
@@ -88,14 +88,14 @@ def test_moving_a_past_start_is_refused(store: CalendarStore) -> None:
 
 
 def test_closing_an_open_window_in_the_past_is_refused(store: CalendarStore) -> None:
-    text = amended(CAPTURE_END, "    end: 2022-01-20\n    late_upload_grace_hours: 24   # [no confirmada] en 2018")
+    text = amended(CAPTURE_END, "    end: 2022-01-20\n    late_upload_grace_hours: 24   # en 2018")
     with pytest.raises(CalendarError) as exc:
         store.apply(text, file="d.yaml", author="s", reason="r", now=utc("2022-01-25T00:00:00Z"))
     assert "no al pasado" in exc.value.problems[0].message
 
 
 def test_shortening_an_open_window_into_the_future_is_accepted(store: CalendarStore) -> None:
-    text = amended(CAPTURE_END, "    end: 2022-02-05\n    late_upload_grace_hours: 24   # [no confirmada] en 2018")
+    text = amended(CAPTURE_END, "    end: 2022-02-05\n    late_upload_grace_hours: 24   # en 2018")
     assert store.apply(text, file="d.yaml", author="s", reason="r", now=utc("2022-01-25T00:00:00Z")).number == 2
 
 
@@ -313,7 +313,7 @@ def test_amendment_runs_its_registered_actions_once(db: Database, store: Calenda
     assert calls == [(2, "amend", None)]
 
 
-GRACE = "late_upload_grace_hours: 24   # [no confirmada] en 2018 se aceptaron al día siguiente"
+GRACE = "late_upload_grace_hours: 24   # en 2018 se aceptaron al día siguiente"
 
 
 def test_an_expired_grace_cannot_be_reopened_nor_a_started_captacion_change_its_cargos(store: CalendarStore) -> None:

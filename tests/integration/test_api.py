@@ -332,7 +332,7 @@ def test_progress_counts_what_arrived(api: ApiServer, people: People) -> None:
     with api.client(people.aspirante) as c:
         progress = c.get(f"/aspirantes/{people.aspirante_id}/progress").json()
     assert progress["received"] == 3 and progress["late"] == 0
-    assert progress["required"] == 13386 and progress["window_state"] == "abierta"
+    assert progress["required"] == 13079 and progress["window_state"] == "abierta"
     assert progress["by_seccion"] == [{"key": "123", "count": 2}, {"key": "456", "count": 1}]
     assert progress["window_closes_utc"] == CLOSE
 
@@ -343,9 +343,10 @@ def test_progress_counts_what_arrived(api: ApiServer, people: People) -> None:
 def test_calendar_amendment_through_the_api(own_api: ApiServer, own_people: People) -> None:
     text = (ROOT / "calendars" / "durango-2021-2022.yaml").read_text()
     extended = text.replace(
-        "    end: 2022-02-10\n    late_upload_grace_hours: 24   # [no confirmada] en 2018",
-        "    end: 2022-02-12\n    late_upload_grace_hours: 24   # [no confirmada] en 2018",
-    ).replace("    start: 2022-02-11   # [no confirmada]\n", "    start: 2022-02-13\n")
+        "    end: 2022-02-10\n    late_upload_grace_hours: 24   # en 2018",
+        "    end: 2022-02-12\n    late_upload_grace_hours: 24   # en 2018",
+    ).replace("    start: 2022-02-11\n", "    start: 2022-02-13\n")
+    assert extended.count("2022-02-12") == 1 and "start: 2022-02-13" in extended
     url = f"/processes/{DURANGO}/calendar"
     with own_api.client(own_people.admin) as c:
         no_reason = c.put(url, content=extended)
@@ -379,9 +380,22 @@ def test_calendar_amendment_through_the_api(own_api: ApiServer, own_people: Peop
 
 @pytest.mark.slow
 def test_documents_are_public_with_etag_and_versions(api: ApiServer) -> None:
-    version, _ = api.services.documents.generate(DURANGO, "convocatoria", api.clock.now(), publish=True)
+    version, _ = api.services.documents.generate(DURANGO, "convocatoria", api.clock.now())
     api.services.documents.generate(DURANGO, "protocolo", api.clock.now())  # not published: not listed
+    admin = {"Authorization": f"Bearer {admin_token(api)}"}
     with api.client() as c:
+        # Durango's calendar has unconfirmed values: its convocatoria is a PROYECTO, refused unless forced.
+        refused = c.post(f"/processes/{DURANGO}/documents/convocatoria/publish", json={}, headers=admin)
+        no_reason = c.post(
+            f"/processes/{DURANGO}/documents/convocatoria/publish", json={"force": True, "reason": " "}, headers=admin
+        )
+        not_admin = c.post(f"/processes/{DURANGO}/documents/convocatoria/publish", json={"force": True, "reason": "x"})
+        assert c.get(f"/processes/{DURANGO}/documents").json() == []
+        forced = c.post(
+            f"/processes/{DURANGO}/documents/convocatoria/publish",
+            json={"force": True, "reason": "Acuerdo IEPC/CG001/2021: se publica con fechas por confirmar"},
+            headers=admin,
+        )
         listed = c.get(f"/processes/{DURANGO}/documents").json()
         latest = c.get(f"/processes/{DURANGO}/documents/convocatoria")
         cached = c.get(f"/processes/{DURANGO}/documents/convocatoria", headers={"If-None-Match": f'"{version.sha256}"'})
@@ -390,7 +404,14 @@ def test_documents_are_public_with_etag_and_versions(api: ApiServer) -> None:
         missing_version = c.get(f"/processes/{DURANGO}/documents/convocatoria", params={"version": 7})
         unpublished = c.get(f"/processes/{DURANGO}/documents/protocolo")
         unknown_kind = c.get(f"/processes/{DURANGO}/documents/dictamen")
+    assert refused.status_code == 409 and "PROYECTO" in refused.json()["detail"]
+    assert no_reason.status_code == 422 and not_admin.status_code == 401
+    assert forced.status_code == 200 and forced.json()["draft"] is True
+    assert forced.json()["forced_reason"] == "Acuerdo IEPC/CG001/2021: se publica con fechas por confirmar"
+    stored = api.services.documents.get(version.id)
+    assert stored is not None and stored.forced_by == "api:token-" + stored.forced_by.rsplit("-", 1)[1]
     assert [d["kind"] for d in listed] == ["convocatoria"]
+    assert listed[0]["forced_reason"].startswith("Acuerdo IEPC/CG001/2021")
     assert listed[0]["sha256"] == version.sha256 and listed[0]["url"] == f"/api/v1/documents/{version.id}"
     assert latest.status_code == 200 and latest.headers["content-type"] == "application/pdf"
     assert latest.headers["etag"] == f'"{version.sha256}"' and latest.headers["x-content-sha256"] == version.sha256

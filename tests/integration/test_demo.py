@@ -18,7 +18,8 @@ def test_demo_runs_around_the_close_and_exits(tmp_path: Path) -> None:
     assert "40 apoyos enviados antes del cierre: 40 recibidos" in out
     assert "3 apoyos captados antes: 3 recibidos en el plazo de gracia" in out
     assert "3 rechazados (409): el periodo «Captación del apoyo de la ciudadanía (Gubernatura)» cerró el " in out
-    assert "avance: 43 apoyos recibidos (3 en el plazo de gracia) de 13,386 requeridos" in out
+    assert "avance: 43 apoyos recibidos (3 en el plazo de gracia) de 13,079 requeridos" in out
+    assert "publicados por la administración con motivo" in out
     assert "estado del periodo: plazo de gracia" in out
     assert "Convocatoria a la ciudadanía" in out and "Protocolo para la captación" in out
     assert "Lista Nominal sintética cargada: 7,074 registros" in out

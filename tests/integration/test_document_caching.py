@@ -10,6 +10,7 @@ import pytest
 from tests.helpers import utc
 from tests.integration.api_server import ApiServer, start_server
 from workflow.documents.records import DocumentVersion
+from workflow.documents.service import ForcedPublication
 
 DURANGO = "durango-2021-2022"
 
@@ -17,7 +18,8 @@ DURANGO = "durango-2021-2022"
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiServer, DocumentVersion]]:
     api = start_server(Path(tmp_path_factory.mktemp("docs")), utc("2022-01-20T12:00:00Z"))
-    version, _ = api.services.documents.generate(DURANGO, "convocatoria", api.clock.now(), publish=True)
+    forced = ForcedPublication("prueba: proyecto con valores sin confirmar", "pruebas")
+    version, _ = api.services.documents.generate(DURANGO, "convocatoria", api.clock.now(), publish=True, forced=forced)
     yield api, version
     api.stop()
 

@@ -13,23 +13,26 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from convoca.cli import main
-from tests.helpers import utc
-from workflow.calendar.loader import LoadedCalendar, load_calendar
+from tests.helpers import confirmed, utc
+from workflow.calendar.loader import LoadedCalendar, load_calendar, parse_calendar
 from workflow.calendar.quotas import quotas
 from workflow.calendar.timeline import timeline
 from workflow.documents import spanish as es
 from workflow.documents.actions import register_document_actions
+from workflow.documents.context import VersionStamp
 from workflow.documents.render import DocumentRenderer, RenderedDocument
-from workflow.documents.service import DocumentService
+from workflow.documents.service import DocumentService, ForcedPublication
 from workflow.engine.engine import Engine
 from workflow.engine.registry import ActionRegistry
 from workflow.engine.store import CalendarStore
+from workflow.errors import DomainError, ErrorKind
 from workflow.storage.db import Database
 from workflow.storage.files import BlobStore
 
 ROOT = Path(__file__).resolve().parents[2]
 DURANGO = ROOT / "calendars" / "durango-2021-2022.yaml"
 CREATED = datetime(2021, 8, 25, 5, tzinfo=UTC)
+STAMP = VersionStamp(None, None, "0" * 64)
 
 
 def text_of(pdf: bytes) -> str:
@@ -90,8 +93,10 @@ def test_convocatoria_quota_table_has_every_municipio_with_its_quota(
             + re.escape(es.number(q.required))
         )
         assert re.search(pattern, text), q.demarcacion.name
-    assert re.search(r"Durango\s+496,699\s+4,967", text)
-    assert "13,386" in text  # the state's quota: ⌈1 % × 1,338,589⌉
+    # The published quotas win over the computed ones (4,967 and 13,386 from the 2022 election's roll).
+    assert re.search(r"Durango\s+496,699\s+4,821", text)
+    assert "13,079" in text and "13,386" not in text
+    assert "Lista Nominal publicada para la jornada electoral del 5 de junio de 2022" in text
     # The dispersion rules in words.
     assert "al menos veinte (20) municipios" in text
     assert "al menos la mitad de las secciones electorales" in text
@@ -172,8 +177,12 @@ def test_the_other_shape_of_calendar_renders(synthetic_path: Path) -> None:
 @pytest.fixture
 def service(db: Database, tmp_path: Path) -> DocumentService:
     store = CalendarStore(db)
-    store.apply(
-        DURANGO.read_text(), file="d.yaml", author="s", reason="IEPC/CG121/2021", now=utc("2021-08-25T17:00:00Z")
+    store.apply(  # as if every value were confirmed: these tests are about versions, not proyectos
+        confirmed(DURANGO.read_text()),
+        file="d.yaml",
+        author="s",
+        reason="IEPC/CG121/2021",
+        now=utc("2021-08-25T17:00:00Z"),
     )
     return DocumentService(db, store, BlobStore(tmp_path / "files"), DocumentRenderer(DURANGO.parent))
 
@@ -186,16 +195,16 @@ def test_generation_versions_and_amendments(service: DocumentService) -> None:
     assert created and first.number == 1 and first.published_at == now
     assert service.pdf(first)[:5] == b"%PDF-"
     assert service.generate(pid, "convocatoria", now)[1] is False  # nothing changed: same version
-    text = DURANGO.read_text()
+    text = confirmed(DURANGO.read_text())
     # An amendment that changes nothing the documents show (an action) makes no new version.
     quiet = text.replace("    kind: jornada_electoral\n", "    kind: jornada_electoral\n    on_end: [publish]\n")
     service.calendars.apply(quiet, file="d.yaml", author="s", reason="IEPC/CG001/2022", now=utc("2021-12-01T00:00:00Z"))
     assert service.refresh(pid, utc("2021-12-01T00:01:00Z")) == []
     # One that moves a capture end produces a new, published version whose text shows the new date.
     moved = quiet.replace(
-        "    end: 2022-02-10\n    late_upload_grace_hours: 24   # [no confirmada] en 2018",
-        "    end: 2022-02-12\n    late_upload_grace_hours: 24   # [no confirmada] en 2018",
-    ).replace("    start: 2022-02-11   # [no confirmada]\n", "    start: 2022-02-13\n")
+        "    end: 2022-02-10\n    late_upload_grace_hours: 24   # en 2018",
+        "    end: 2022-02-12\n    late_upload_grace_hours: 24   # en 2018",
+    ).replace("    start: 2022-02-11\n", "    start: 2022-02-13\n")
     service.calendars.apply(moved, file="d.yaml", author="s", reason="IEPC/CG010/2022", now=utc("2022-01-20T00:00:00Z"))
     (second,) = service.refresh(pid, utc("2022-01-20T00:01:00Z"))
     assert (second.kind, second.number, second.calendar_version) == ("convocatoria", 2, 3)
@@ -255,3 +264,54 @@ def test_cli_render_and_list(tmp_path: Path, sqlite_url: str) -> None:
     assert "Página 1 de" in text_of(pdf.read_bytes())
     listed = runner.invoke(main, ["documents", "list", "no-existe", "--database", sqlite_url])
     assert listed.exit_code == 1 and "el proceso «no-existe» no existe" in listed.output
+
+
+# -- proyectos: a calendar with unconfirmed values -----------------------------------------------------------
+
+
+def test_a_calendar_with_unconfirmed_values_renders_a_proyecto_on_every_page(
+    rendered: dict[str, RenderedDocument], loaded: LoadedCalendar
+) -> None:
+    assert loaded.pending()  # Durango as shipped marks dates, signatories and rules unconfirmed
+    for kind in ("convocatoria", "protocolo"):
+        pages = [p.extract_text() for p in PdfReader(io.BytesIO(rendered[kind].pdf)).pages]
+        assert len(pages) > 1 and all("PROYECTO" in p for p in pages), kind
+    html, _ = DocumentRenderer(DURANGO.parent).html(loaded.calendar, "convocatoria", STAMP, CREATED)
+    # Each unconfirmed value is highlighted where it is printed; confirmed ones are not.
+    marked = re.findall(r'<mark class="unconfirmed">(.*?)</mark>', html, re.S)
+    assert any("Karen Flores Maciel" in m for m in marked)
+    assert any("veintidós de noviembre" in m for m in marked)  # the manifestación's dates
+    assert any("tres (3) días" in m for m in marked)  # audiencia_days
+    assert not any("dos de enero" in m for m in marked)  # Gubernatura's capture window is confirmed…
+    assert any("24:00 horas del once de febrero" in m for m in marked)  # …its late-upload grace is not
+    # Once everything is confirmed, no PROYECTO and nothing highlighted.
+    clean = parse_calendar(confirmed(DURANGO.read_text())).calendar
+    html, _ = DocumentRenderer(DURANGO.parent).html(clean, "convocatoria", STAMP, CREATED)
+    assert "PROYECTO" not in html and "<mark" not in html
+
+
+@pytest.mark.slow
+def test_publishing_a_proyecto_needs_a_forced_reason_that_is_stored(db: Database, tmp_path: Path) -> None:
+    store = CalendarStore(db)
+    store.apply(DURANGO.read_text(), file="d.yaml", author="s", reason="IEPC/CG121/2021", now=utc("2021-08-25T17:00Z"))
+    service = DocumentService(db, store, BlobStore(tmp_path / "files"), DocumentRenderer(DURANGO.parent))
+    pid, now = "durango-2021-2022", utc("2021-11-01T06:00:00Z")
+    with pytest.raises(DomainError) as refused:
+        service.generate(pid, "convocatoria", now, publish=True)
+    assert refused.value.kind is ErrorKind.conflict and "es un PROYECTO" in refused.value.message
+    (stored,) = service.versions(pid)
+    assert stored.draft and stored.published_at is None  # generated and kept, not published
+    # The engine's publish action refuses too (recorded as failed, retried until confirmed or forced).
+    registry = ActionRegistry()
+    register_document_actions(registry, service)
+    engine = Engine(db, store, registry)
+    report = engine.reconcile(now)
+    assert [(a.action, a.ok) for a in report.actions] == [("generate_documents", True), ("publish", False)]
+    assert service.versions(pid, published=True) == []
+    with pytest.raises(DomainError):
+        ForcedPublication("  ", "admin")  # a forced publication without a reason is no publication
+    forced = ForcedPublication("Acuerdo IEPC/CG130/2021: se publica con las fechas señaladas como proyecto", "admin")
+    (published,) = service.publish(pid, ["convocatoria"], now, forced=forced)
+    row = service.get(published.id)
+    assert row is not None and row.published_at == now and row.draft
+    assert (row.forced_reason, row.forced_by) == (forced.reason, "admin")

@@ -33,7 +33,7 @@ CANELAS = (
     '    - {inegi: "10002", ine: "002", name: Canelas, cabecera: Canelas, group: 3, lista_nominal: 3161, '
     "secciones: 14}\n"
 )
-GRACE = "late_upload_grace_hours: 24   # [no confirmada] en 2018 se aceptaron al día siguiente"
+GRACE = "late_upload_grace_hours: 24   # en 2018 se aceptaron al día siguiente"
 
 
 def settings(tmp_path: Path, database_url: str) -> Settings:

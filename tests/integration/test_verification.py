@@ -190,7 +190,7 @@ def test_every_planted_status_is_found_exactly(world: World) -> None:
     gob1 = next(
         v for v in verification.latest(PROCESS, "gubernatura").counts["aspirantes"] if v["name"].endswith("gob1")
     )
-    assert gob1["received"] == 9 and gob1["valid"] == 2 and gob1["required"] == 13386
+    assert gob1["received"] == 9 and gob1["valid"] == 2 and gob1["required"] == 13079
     assert gob1["counts"]["baja"] == 1 and gob1["causes"] == {"defuncion": 1}
     assert {m["id"]: m["valid"] for m in gob1["by_municipio"]} == {"10005": 1, "10007": 1}
 
@@ -302,7 +302,7 @@ def test_verify_command(world: World, database_url: str, monkeypatch: pytest.Mon
     args = ["verify", PROCESS, "--database", database_url, "--clock", "fixed", "--at", "2022-01-25T00:00:00Z"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert "Aspirante gob1 (Durango): 2 válidos de 9 recibidos; requeridos 13,386; NO CUMPLE" in result.output
+    assert "Aspirante gob1 (Durango): 2 válidos de 9 recibidos; requeridos 13,079; NO CUMPLE" in result.output
     assert "Baja del Padrón Electoral: 1" in result.output
     print(result.output)
     assert (

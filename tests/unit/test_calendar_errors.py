@@ -101,7 +101,8 @@ def test_cli_validate_prints_every_problem_as_file_line_column_and_exits_1() -> 
 def test_cli_validate_exits_0_for_valid_calendars() -> None:
     result = CliRunner().invoke(main, ["calendar", "validate", *map(str, VALID)])
     assert result.exit_code == 0, result.output
-    assert result.stderr == ""
+    # Only warnings (Durango's published quotas differ from the computed ones), never problems.
+    assert all(": aviso: " in line for line in result.stderr.splitlines())
     assert result.stdout.count("válido") == len(VALID)
 
 

@@ -84,7 +84,9 @@ def test_durango_gubernatura(durango: Calendar) -> None:
     (q,) = quotas(durango, durango.cargo("gubernatura"))
     assert q.demarcacion.name == "Durango"
     assert q.base_count == 1_338_589  # sum of the 39 municipios' Lista Nominal
-    assert q.required == 13_386
+    # The published figure counts; the computed one (from the 2022 election's roll, not the legal cut) is beside it.
+    assert (q.required, q.published, q.computed) == (13_079, 13_079, 13_386)
+    assert q.acuerdo is not None and q.differs == 307
     d = q.dispersion
     assert d is not None
     assert (d.unit, d.available, d.needed, d.assumed) == (DispersionUnit.municipio, 39, 20, True)
@@ -99,8 +101,9 @@ def test_durango_ayuntamientos(durango: Calendar) -> None:
     rows = quotas(durango, durango.cargo("ayuntamiento"))
     assert len(rows) == 39
     durango_city = by_name(rows, "Durango")
-    assert (durango_city.demarcacion.id, durango_city.required) == ("10005", 4_967)
-    assert by_name(rows, "Gómez Palacio").required == 2_650
+    assert (durango_city.demarcacion.id, durango_city.required, durango_city.computed) == ("10005", 4_821, 4_967)
+    assert (by_name(rows, "Gómez Palacio").required, by_name(rows, "Gómez Palacio").computed) == (2_574, 2_650)
+    assert by_name(rows, "Lerdo").published is None  # not published: the computed figure
     assert by_name(rows, "Lerdo").required == 1_124
     d = durango_city.dispersion
     assert d is not None

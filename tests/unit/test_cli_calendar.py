@@ -41,9 +41,26 @@ def row(out: str, name: str) -> list[str]:
 def test_validate_good_calendars(durango_path: Path, synthetic_path: Path) -> None:
     result = run("validate", durango_path, synthetic_path)
     assert result.exit_code == 0, result.output
-    assert f"{durango_path}: válido (durango-2021-2022, 16 fases, 2 cargos)" in result.stdout
-    assert f"{synthetic_path}: válido (synthetic-quintana-roo-2022, 11 fases, 2 cargos)" in result.stdout
-    assert result.stderr == ""
+    assert f"{durango_path}: válido (durango-2021-2022, 16 fases, 2 cargos, 23 sin confirmar)" in result.stdout
+    assert (
+        f"{synthetic_path}: válido (synthetic-quintana-roo-2022, 11 fases, 2 cargos, 2 sin confirmar)" in result.stdout
+    )
+    # Durango's published quotas differ from the computed ones by more than 1 %: a warning each, with both numbers.
+    warnings = result.stderr.splitlines()
+    assert len(warnings) == 3 and all(": aviso: " in w for w in warnings)
+    assert "es 13,079 (" in warnings[0] and "se calcula 13,386 (+307, 2.35 %" in warnings[0]
+
+
+def test_validate_strict_lists_every_unconfirmed_value_and_fails(durango_path: Path) -> None:
+    result = run("validate", "--strict", durango_path)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert f"{durango_path}:154:12: valor sin confirmar: phases[manifestacion-intencion].start = 2021-11-22" in lines
+    assert any("process.signatories[Karen Flores Maciel]" in line for line in lines)
+    assert any("review = sample_percentage: 5" in line for line in lines)
+    assert any("documents.audiencia_days = 3" in line for line in lines)
+    assert any("se calcula con cifras que no son del corte legal" in line for line in lines)
+    assert len([line for line in lines if "sin confirmar:" in line]) == 22
 
 
 def test_validate_reports_problems_with_position_and_fails(durango_path: Path, tmp_path: Path) -> None:
@@ -172,9 +189,13 @@ def test_quotas_all_cargos(durango_path: Path) -> None:
     result = run("quotas", durango_path)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "Gubernatura (gubernatura): 1 % de la Lista Nominal al 2021-08-31, redondeado hacia arriba" in out
+    assert (
+        "Gubernatura (gubernatura): 1 % de la Lista Nominal (Lista Nominal publicada para la jornada electoral del 5 "
+        "de junio de 2022), redondeado hacia arriba" in out
+    )
     assert "(ayuntamiento): 1 % de la Lista Nominal" in out
-    assert row(out, "Durango") == ["1,338,589", "13,386"]  # the state row comes first
+    # base, computed, published, and the one that counts: the published figure. The state row comes first.
+    assert row(out, "Durango") == ["1,338,589", "13,386", "13,079", "13,079"]
     assert row(out, "San Luis del Cordero") == ["1,894", "mínimo", "19"]
     assert "Se requieren 20 de 39 municipios:" in out
     assert "[regla supuesta, sin confirmar]" in out
@@ -187,8 +208,9 @@ def test_quotas_one_cargo(durango_path: Path) -> None:
     out = result.stdout
     assert "(gubernatura)" not in out
     assert "(ayuntamiento)" in out
-    assert row(out, "Durango") == ["496,699", "4,967"]
-    assert row(out, "Gómez Palacio") == ["264,967", "2,650"]
+    assert row(out, "Durango") == ["496,699", "4,967", "4,821", "4,821"]
+    assert row(out, "Gómez Palacio") == ["264,967", "2,650", "2,574", "2,574"]
+    assert row(out, "Lerdo") == ["112,335", "1,124", "—", "1,124"]  # nothing published: the computed one
     assert "Durango: 167 de 333 secciones" in out
     assert "al menos 50 % de las secciones de la demarcación, cada una con al menos 1 % de su Lista Nominal" in out
 
@@ -207,7 +229,7 @@ def test_quotas_synthetic_padron_and_districts(synthetic_path: Path) -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "Gubernatura (gubernatura): 1.5 % del Padrón al 2021-08-31" in out
-    assert row(out, "Quintana Roo") == ["1,304,100", "19,562"]
+    assert row(out, "Quintana Roo") == ["1,304,100", "19,562", "—", "19,562"]
     assert row(out, "Distrito 01") == ["40,745", "mínimo", "612"]
     assert "al menos 50 % de los distritos de la demarcación, cada uno con al menos 1.5 % de su Padrón" in out
     assert "Se requieren 8 de 15 distritos:" in out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pyarrow as pa
@@ -13,8 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from verification.registral import APOYOS_SCHEMA, Status, classify
+from verification.service import _districts
 from verification.verdict import verdicts
-from workflow.calendar.model import Calendar
+from workflow.calendar.model import Calendar, Territory
 from workflow.storage.keys import Keyring
 
 KEYS = Keyring(os.urandom(32))
@@ -154,7 +156,7 @@ def test_verdict_counts_quota_and_dispersion(roll: str, durango: Calendar) -> No
     (v,) = verdicts(con, durango, cargo, results, [{"id": 3, "name": "Aspirante", "demarcacion_id": "10005"}], roll)
     assert v.received == 2 and v.valid == 1 and v.flagged == 1
     assert v.counts[Status.baja] == 1 and v.causes == {"defuncion": 1}
-    assert v.required == 4967 and v.missing == 4966 and not v.quota_met and not v.meets
+    assert v.required == 4821 and v.missing == 4820 and not v.quota_met and not v.meets  # the published quota
     assert v.demarcacion_name == "Durango"
     assert v.by_municipio == [{"id": "10005", "name": "Durango", "received": 2, "valid": 1}]
     # Dispersion by sección, from the roll's Lista Nominal: secciones 100 and 103 (one voter each) need 1 apoyo.
@@ -165,3 +167,43 @@ def test_verdict_counts_quota_and_dispersion(roll: str, durango: Calendar) -> No
         ("100", 1, 1, True, 0),
         ("103", 0, 1, False, 1),
     ]
+
+
+def test_a_municipio_shared_by_districts_is_placed_by_its_secciones(roll: str) -> None:
+    # Durango (10005) is split: secciones 100–101 in district 01, 102–103 in district 02; Gómez Palacio (10007) is
+    # wholly in district 02 (by «district» on the municipio).
+    territory = Territory.model_validate(
+        {
+            "municipios": [
+                {"inegi": "10005", "name": "Durango"},
+                {"inegi": "10007", "name": "Gómez Palacio", "district": "02"},
+            ],
+            "districts": [
+                {"id": "01", "name": "Distrito 01", "municipios": ["10005"], "seccion_ranges": ["100-101"]},
+                {"id": "02", "name": "Distrito 02", "municipios": ["10005"], "seccion_ranges": ["102", "103"]},
+            ],
+        }
+    )
+    assert territory.districts_of("10005") == ["01", "02"] and territory.districts_of("10007") == ["02"]
+    assert [m.inegi for m in territory.municipios_of("02")] == ["10005", "10007"]
+    table = _districts(SimpleNamespace(territory=territory))  # type: ignore[arg-type]
+    assert sorted(table.to_pylist(), key=str) == sorted(
+        [
+            {"municipio": "10007", "seccion": None, "district": "02"},
+            *({"municipio": None, "seccion": n, "district": "01"} for n in (100, 101)),
+            *({"municipio": None, "seccion": n, "district": "02"} for n in (102, 103)),
+        ],
+        key=str,
+    )
+    d1, d2 = ("diputacion", "01"), ("diputacion", "02")
+    rows = [
+        (1, 3, *d1, 0, "VALIDO", "o1", "c1"),  # sección 100: district 01
+        (2, 3, *d1, 1, "COMPARTIDO", "o6", "c6"),  # sección 103 of the same municipio: district 02, not 01
+        (3, 4, *d2, 2, "COMPARTIDO", "o6", "c6"),
+        (4, 4, *d2, 3, "OTRAMUN", "o2", None),  # Gómez Palacio, wholly in 02, by its municipio
+    ]
+    out = classify(
+        duckdb.connect(), apoyos(rows), roll, scope="distrito", entity="10", cut_date="-", districts=table
+    ).to_pylist()
+    got = {r["capture_id"]: r["status"] for r in out}
+    assert got == {1: Status.valido, 2: Status.fuera_de_ambito, 3: Status.valido, 4: Status.valido}

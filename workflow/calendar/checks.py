@@ -15,7 +15,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .localtime import LocalTimeError, day_start_utc, end_instant, start_instant
-from .model import Base, Cargo, Demarcacion, DispersionUnit, District, Group, Municipio, Phase, PhaseKind, Territory
+from .model import (
+    Base,
+    Cargo,
+    Demarcacion,
+    DispersionUnit,
+    District,
+    Group,
+    Municipio,
+    Phase,
+    PhaseKind,
+    Territory,
+    phase_zone_keys,
+)
 from .source import Path
 
 Finding = tuple[Path, str]
@@ -24,8 +36,10 @@ Finding = tuple[Path, str]
 RANK = {
     PhaseKind.convocatoria: 0,
     PhaseKind.manifestacion_intencion: 1,
+    PhaseKind.dictamen_aspirantes: 1.5,
     PhaseKind.captacion_apoyo: 2,
     PhaseKind.verificacion: 3,
+    PhaseKind.verificacion_declaratoria: 3,
     PhaseKind.garantia_audiencia: 4,
     PhaseKind.dictamen: 5,
     PhaseKind.registro_candidaturas: 6,
@@ -35,6 +49,7 @@ RANK = {
 # Phases that may only start once the capture of support they concern has ended.
 AFTER_CAPTURE = {
     PhaseKind.verificacion,
+    PhaseKind.verificacion_declaratoria,
     PhaseKind.dictamen,
     PhaseKind.registro_candidaturas,
     PhaseKind.campana,
@@ -104,7 +119,9 @@ def _process(p: dict[str, Any]) -> Iterator[Finding]:
 def _territory(parts: Parts) -> Iterator[Finding]:
     muni = [(("territory", "municipios", i), m) for i, m in parts.municipios]
     yield from _duplicates((((*path, "inegi"), m.inegi) for path, m in muni), "la clave INEGI", feminine=True)
-    yield from _duplicates((((*path, "ine"), m.ine) for path, m in muni), "la clave INE", feminine=True)
+    yield from _duplicates(
+        (((*path, "ine"), m.ine) for path, m in muni if m.ine is not None), "la clave INE", feminine=True
+    )
     yield from _duplicates((((*path, "name"), m.name) for path, m in muni), "el municipio")
     yield from _duplicates(((("territory", "groups", i, "id"), g.id) for i, g in parts.groups), "el grupo")
     yield from _duplicates(((("territory", "districts", i, "id"), d.id) for i, d in parts.districts), "el distrito")
@@ -120,6 +137,42 @@ def _territory(parts: Parts) -> Iterator[Finding]:
             yield (*path, "group"), _unknown("el grupo", m.group, groups, "territory.groups")
         if m.district is not None and districts is not None and m.district not in districts:
             yield (*path, "district"), _unknown("el distrito", m.district, districts, "territory.districts")
+    yield from _district_map(parts)
+
+
+def _district_map(parts: Parts) -> Iterator[Finding]:
+    """Districts by municipios and secciones: known municipios, no municipio both whole in one district and listed by
+    another, and no sección in two districts. (A shared municipio without its secciones is pending, not wrong.)"""
+    known = {m.inegi: m for _, m in parts.municipios}
+    owner: dict[int, str] = {}
+    for i, d in parts.districts:
+        here = ("territory", "districts", i)
+        for j, key in enumerate(d.municipios):
+            m = known.get(key)
+            if m is None:
+                yield (*here, "municipios", j), f"el municipio «{key}» no está en territory.municipios"
+                continue
+            if m.district is not None and m.district != d.id:
+                yield (
+                    (*here, "municipios", j),
+                    f"el municipio {m.name} ({key}) dice pertenecer entero al distrito «{m.district}» (su clave "
+                    f"«district»), pero el distrito «{d.id}» también lo incluye; quite «district» del municipio y "
+                    "nombre el municipio en cada distrito que lo comparte, con sus seccion_ranges",
+                )
+        numbers = d.seccion_numbers()
+        for j, r in enumerate(d.seccion_ranges):
+            first, _, last = r.partition("-")
+            if last and int(last) < int(first):
+                yield (*here, "seccion_ranges", j), f"el rango de secciones «{r}» termina antes de empezar"
+        for n in numbers:
+            other = owner.setdefault(n, d.id)
+            if other != d.id:
+                yield (
+                    (*here, "seccion_ranges"),
+                    f"la sección {n} está en los distritos «{other}» y «{d.id}»; una sección pertenece a un solo "
+                    "distrito",
+                )
+                break
 
 
 def _unknown(what: str, value: object, known: list, where: str) -> str:
@@ -151,8 +204,10 @@ def _cargos(parts: Parts) -> Iterator[Finding]:
             rule = None
         if t is None:
             continue
-        if c.threshold.base is Base.padron:
-            lacking = _lacking_padron(c, t)
+        # A threshold marked unconfirmed may lack figures: they are pending (validate --strict), not wrong.
+        settled = not (c.is_unconfirmed("threshold") or c.threshold.is_unconfirmed())
+        if c.threshold.base is Base.padron and settled:
+            lacking = _lacking_padron(c, t, parts.process.get("entity_key"))
             if lacking:
                 yield (
                     (*here, "threshold", "base"),
@@ -160,19 +215,62 @@ def _cargos(parts: Parts) -> Iterator[Finding]:
                         "la base «padron» requiere el Padrón de cada demarcación; falta en: "
                         + ", ".join(lacking[:5])
                         + (f" y {len(lacking) - 5} más" if len(lacking) > 5 else "")
+                        + " (o publique su apoyo requerido en threshold.published.required)"
                     ),
                 )
         if rule is not None:
             yield from _dispersion_feasible(i, c, t)
+        yield from _published_keys(i, c, t, parts.process.get("entity_key"))
 
 
-def _lacking_padron(c: Cargo, t: Territory) -> list[str]:
+def _published_keys(i: int, c: Cargo, t: Territory, entity: str | None) -> Iterator[Finding]:
+    """Published figures name demarcaciones and dispersion units the calendar defines."""
+    published = c.threshold.published
+    if published is None:
+        return
     if c.demarcacion is Demarcacion.estado:
-        if t.padron is None and any(m.padron is None for m in t.municipios):
+        demarcaciones = [entity] if entity else []
+    elif c.demarcacion is Demarcacion.municipio:
+        demarcaciones = [m.inegi for m in t.municipios]
+    else:
+        demarcaciones = [d.id for d in t.districts]
+    here = ("cargos", i, "threshold", "published")
+    for key in published.required:
+        if key not in demarcaciones:
+            shown = ", ".join(demarcaciones[:8]) + (" …" if len(demarcaciones) > 8 else "")
+            yield (
+                (*here, "required", key),
+                f"«{key}» no es una demarcación del cargo «{c.id}» ({c.demarcacion.value}); use una de: {shown}",
+            )
+    if published.dispersion_minimums:
+        rule = c.dispersion
+        if rule is None or rule.unit is DispersionUnit.seccion:
+            yield (
+                (*here, "dispersion_minimums"),
+                "los mínimos publicados de dispersión requieren una regla de dispersión por municipio o distrito",
+            )
+            return
+        units = (
+            [m.inegi for m in t.municipios] if rule.unit is DispersionUnit.municipio else [d.id for d in t.districts]
+        )
+        for key in published.dispersion_minimums:
+            if key not in units:
+                yield (
+                    (*here, "dispersion_minimums", key),
+                    f"«{key}» no es un {rule.unit.value} del calendario",
+                )
+
+
+def _lacking_padron(c: Cargo, t: Territory, entity: str | None) -> list[str]:
+    """Demarcaciones whose Padrón the cargo needs: neither in the file nor replaced by a published figure."""
+    published = c.threshold.published.required if c.threshold.published else {}
+    if c.demarcacion is Demarcacion.estado:
+        if t.padron is None and any(m.padron is None for m in t.municipios) and entity not in published:
             return ["territory.padron (o el de cada municipio)"]
         return []
-    units = t.municipios if c.demarcacion is Demarcacion.municipio else t.districts
-    return [u.name for u in units if u.padron is None]
+    if c.demarcacion is Demarcacion.municipio:
+        return [m.name for m in t.municipios if m.padron is None and m.inegi not in published]
+    return [d.name for d in t.districts if d.padron is None and d.id not in published]
 
 
 def _dispersion_feasible(i: int, c: Cargo, t: Territory) -> Iterator[Finding]:
@@ -199,15 +297,15 @@ def _dispersion_feasible(i: int, c: Cargo, t: Territory) -> Iterator[Finding]:
             return
         counts = {f"el municipio {m.name}": m.secciones or 0 for m in t.municipios}
     elif rule.unit is DispersionUnit.municipio:
-        counts = {f"el distrito {d.name}": sum(1 for m in t.municipios if m.district == d.id) for d in t.districts}
+        counts = {f"el distrito {d.name}": len(t.municipios_of(d.id)) for d in t.districts}
     else:
-        if any(d.secciones is None for d in t.districts):
+        if any(d.seccion_count is None for d in t.districts):
             yield (
                 ("cargos", i, "dispersion", "unit"),
                 ("la dispersión por secciones requiere «secciones» en cada distrito"),
             )
             return
-        counts = {f"el distrito {d.name}": d.secciones or 0 for d in t.districts}
+        counts = {f"el distrito {d.name}": d.seccion_count or 0 for d in t.districts}
     short = [(name, n) for name, n in counts.items() if rule.units_needed(n) > n or n == 0]
     if short:
         name, n = short[0]
@@ -251,10 +349,12 @@ def _phases(parts: Parts) -> Iterator[Finding]:
     if "timezone" not in parts.process:
         return
     tz = ZoneInfo(parts.process["timezone"])
+    cargos = {c.id: c for _, c in parts.cargos}
     # An edge that names no single instant (a clock change) is None here, so the other edge is still checked.
     spans: list[tuple[int, Phase, datetime | None, datetime | None]] = []
     for i, ph in phases:
-        start_or_problem, end_or_problem = _instant(ph, "start", tz), _instant(ph, "end", tz)
+        zones = [ZoneInfo(z) for z, _ in phase_zone_keys(ph, tz.key, parts.territory, cargos)]
+        start_or_problem, end_or_problem = _instant(ph, "start", zones), _instant(ph, "end", zones)
         for edge, value in (("start", start_or_problem), ("end", end_or_problem)):
             if isinstance(value, str):
                 yield ("phases", i, edge), value
@@ -316,10 +416,13 @@ def _one_capture_window(phases: list[tuple[int, Phase]]) -> Iterator[Finding]:
             )
 
 
-def _instant(ph: Phase, edge: str, tz: ZoneInfo) -> datetime | str:
+def _instant(ph: Phase, edge: str, zones: list[ZoneInfo]) -> datetime | str:
+    """The earliest start, or the latest end, over the zones the phase is read in; or what is wrong with it."""
     moment = getattr(ph, edge)
     try:
-        return start_instant(moment, tz) if edge == "start" else end_instant(moment, tz)
+        if edge == "start":
+            return min(start_instant(moment, tz) for tz in zones)
+        return max(end_instant(moment, tz) for tz in zones)
     except LocalTimeError as exc:
         return str(exc)
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
+
+from .unconfirmed import Confirmable
 
 DEFAULT_ELIGIBILITY = [
     "Tener la ciudadanía mexicana y estar en pleno ejercicio de sus derechos políticos.",
@@ -57,9 +59,7 @@ def _inside(value: str | None) -> str | None:
 InsidePath = Annotated[str, AfterValidator(_inside)]
 
 
-class DocumentTexts(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
+class DocumentTexts(Confirmable):
     city: str | None = Field(
         default=None, description="Lugar de expedición, p. ej. «Victoria de Durango, Durango»; por omisión, la entidad."
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
@@ -16,6 +16,7 @@ from workflow.errors import Detail, DomainError, ErrorKind
 from .checks import Parts, check
 from .messages import spanish
 from .model import Calendar, Cargo, District, Group, Municipio, Phase, Process, Territory
+from .pending import Pending, pending, quota_warnings
 from .source import Problem, SourceMap, read_yaml
 
 
@@ -42,10 +43,23 @@ class LoadedCalendar:
     calendar: Calendar
     text: str
     file: str
+    source: SourceMap | None = field(default=None, compare=False, repr=False)
 
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.text.encode()).hexdigest()
+
+    def _problems(self, found: list[Pending]) -> list[Problem]:
+        source = self.source or SourceMap(self.file)
+        return sorted({source.problem(p.path, p.message) for p in found})
+
+    def warnings(self) -> list[Problem]:
+        """What validates but deserves a look: published quotas far from the computed ones."""
+        return self._problems(quota_warnings(self.calendar))
+
+    def pending(self) -> list[Problem]:
+        """Every value not yet confirmed (``calendar validate --strict``), with its line."""
+        return self._problems(pending(self.calendar))
 
 
 def _errors(model: type[BaseModel], data: Any, prefix: tuple, source: SourceMap) -> list[Problem]:
@@ -140,7 +154,7 @@ def parse_calendar(text: str, file: str = "<calendario>") -> LoadedCalendar:
     problems += [source.problem(path, message) for path, message in check(parts)]
     if problems:
         raise CalendarError(problems)
-    return LoadedCalendar(Calendar.model_validate(data), text, file)
+    return LoadedCalendar(Calendar.model_validate(data), text, file, source)
 
 
 def load_calendar(path: str | FsPath) -> LoadedCalendar:

@@ -1,10 +1,14 @@
-"""Required citizen support per demarcación and the dispersion minimums, from a cargo's threshold rule."""
+"""Required citizen support per demarcación and the dispersion minimums, from a cargo's threshold rule.
+
+A figure the OPLE published by acuerdo (``threshold.published``) is the one that counts everywhere: ``required`` and
+``minimum`` are it when there is one; ``computed`` is what the calendar's roll figures give, shown beside it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import Base, Calendar, Cargo, Demarcacion, DispersionUnit, Municipio
+from .model import Base, Calendar, Cargo, Demarcacion, DispersionUnit, District, Municipio
 
 
 @dataclass(frozen=True)
@@ -13,7 +17,7 @@ class Unit:
 
     id: str
     name: str
-    lista_nominal: int
+    lista_nominal: int | None
     padron: int | None
     secciones: int | None
 
@@ -25,7 +29,9 @@ class Unit:
 class UnitMinimum:
     unit: Unit
     base_count: int | None
-    minimum: int | None  # None for secciones: per-sección roll figures are not part of the calendar
+    minimum: int | None  # the one that counts: published, else computed; None for secciones (no roll figures)
+    computed: int | None = None
+    published: int | None = None
 
 
 @dataclass(frozen=True)
@@ -42,8 +48,18 @@ class DispersionQuota:
 class Quota:
     demarcacion: Unit
     base_count: int | None
-    required: int | None
+    required: int | None  # the one that counts: the published figure, else the computed one
     dispersion: DispersionQuota | None
+    computed: int | None = None  # from the calendar's figures and the rule
+    published: int | None = None
+    acuerdo: str | None = None  # that approved ``published``
+
+    @property
+    def differs(self) -> int | None:
+        """Computed minus published, when both exist."""
+        if self.computed is None or self.published is None:
+            return None
+        return self.computed - self.published
 
 
 def _total(values: list[int | None]) -> int | None:
@@ -54,7 +70,7 @@ def _total(values: list[int | None]) -> int | None:
 
 def state_unit(cal: Calendar) -> Unit:
     t = cal.territory
-    ln = t.lista_nominal if t.lista_nominal is not None else sum(m.lista_nominal for m in t.municipios)
+    ln = t.lista_nominal if t.lista_nominal is not None else _total([m.lista_nominal for m in t.municipios])
     padron = t.padron if t.padron is not None else _total([m.padron for m in t.municipios])
     secciones = _total([m.secciones for m in t.municipios])
     return Unit(cal.process.entity_key, cal.process.state, ln, padron, secciones)
@@ -62,6 +78,10 @@ def state_unit(cal: Calendar) -> Unit:
 
 def _municipio_unit(m: Municipio) -> Unit:
     return Unit(m.inegi, m.name, m.lista_nominal, m.padron, m.secciones)
+
+
+def _district_unit(d: District) -> Unit:
+    return Unit(d.id, d.name, d.lista_nominal, d.padron, d.seccion_count)
 
 
 def demarcaciones(cal: Calendar, cargo: Cargo) -> list[Unit]:
@@ -80,17 +100,21 @@ def sub_units(cal: Calendar, cargo: Cargo, demarcacion: Unit, unit: DispersionUn
     if cargo.demarcacion is Demarcacion.estado:
         if unit is DispersionUnit.municipio:
             return [_municipio_unit(m) for m in t.municipios]
-        return [Unit(d.id, d.name, d.lista_nominal, d.padron, d.secciones) for d in t.districts]
+        return [_district_unit(d) for d in t.districts]
     if cargo.demarcacion is Demarcacion.distrito and unit is DispersionUnit.municipio:
-        return [_municipio_unit(m) for m in t.municipios if m.district == demarcacion.id]
+        return [_municipio_unit(m) for m in t.municipios_of(demarcacion.id)]
     return None  # a unit not finer than the demarcación; rejected by the checks
 
 
 def quotas(cal: Calendar, cargo: Cargo) -> list[Quota]:
     result = []
+    published = cargo.threshold.published
+    required_by = published.required if published else {}
+    minimum_by = published.dispersion_minimums if published else {}
     for dem in demarcaciones(cal, cargo):
         base_count = dem.base(cargo.threshold.base)
-        required = cargo.threshold.required(base_count) if base_count is not None else None
+        computed = cargo.threshold.required(base_count) if base_count is not None else None
+        official = required_by.get(dem.id)
         disp = None
         rule = cargo.dispersion
         if rule is not None:
@@ -99,7 +123,9 @@ def quotas(cal: Calendar, cargo: Cargo) -> list[Quota]:
                 per_unit = []
                 for u in units:
                     b = u.base(cargo.threshold.base)
-                    per_unit.append(UnitMinimum(u, b, rule.per_unit(b) if b is not None else None))
+                    own = rule.per_unit(b) if b is not None else None
+                    pub = minimum_by.get(u.id)
+                    per_unit.append(UnitMinimum(u, b, pub if pub is not None else own, own, pub))
                 available = len(units)
             else:
                 per_unit, available = [], units or 0
@@ -111,5 +137,15 @@ def quotas(cal: Calendar, cargo: Cargo) -> list[Quota]:
                 per_unit,
                 rule.assumed,
             )
-        result.append(Quota(dem, base_count, required, disp))
+        result.append(
+            Quota(
+                dem,
+                base_count,
+                official if official is not None else computed,
+                disp,
+                computed,
+                official,
+                published.acuerdo if published is not None and official is not None else None,
+            )
+        )
     return result

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
+from .localtime import end_instant, start_instant
 from .model import Calendar, Phase
 
 
@@ -16,10 +18,25 @@ class PhaseState(StrEnum):
 
 
 @dataclass(frozen=True)
+class ZoneSpan:
+    """A phase as read on one zone's wall clock, and the demarcaciones on that clock."""
+
+    zone: str
+    start: datetime  # UTC
+    end: datetime  # UTC
+    members: tuple[str, ...]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.zone)
+
+
+@dataclass(frozen=True)
 class ResolvedPhase:
     phase: Phase
-    start: datetime  # UTC, inclusive
-    end: datetime  # UTC, exclusive
+    start: datetime  # UTC, inclusive: the earliest over its zones
+    end: datetime  # UTC, exclusive: the latest over its zones
+    zones: tuple[ZoneSpan, ...] = ()  # more than one when demarcaciones on another clock read its dates
 
     def state(self, at: datetime) -> PhaseState:
         if at < self.start:
@@ -31,6 +48,13 @@ class ResolvedPhase:
 
 def timeline(cal: Calendar) -> list[ResolvedPhase]:
     """Phases in calendar order (by start, then end, then file order)."""
-    tz = cal.tz
-    resolved = [ResolvedPhase(p, p.start_utc(tz), p.end_utc(tz)) for p in cal.phases]
-    return sorted(resolved, key=lambda r: (r.start, r.end))
+    return sorted((resolve(cal, p) for p in cal.phases), key=lambda r: (r.start, r.end))
+
+
+def resolve(cal: Calendar, p: Phase) -> ResolvedPhase:
+    zones = cal.phase_zones(p)
+    spans = tuple(
+        ZoneSpan(z, start_instant(p.start, ZoneInfo(z)), end_instant(p.end, ZoneInfo(z)), tuple(members))
+        for z, members in zones
+    )
+    return ResolvedPhase(p, min(s.start for s in spans), max(s.end for s in spans), spans if len(spans) > 1 else ())

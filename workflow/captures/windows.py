@@ -6,8 +6,9 @@ engine action has run: a closed window rejects within the same second even if ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from workflow.calendar.localtime import day_start_utc, format_local
 from workflow.calendar.model import Calendar, Demarcacion, Phase, PhaseKind
@@ -23,6 +24,7 @@ class Window:
     start: datetime  # UTC, inclusive
     end: datetime  # UTC, exclusive
     grace: timedelta  # after ``end``, captures taken inside the window may still arrive
+    tz: ZoneInfo | None = field(default=None, compare=False)  # the wall clock it is read on (the demarcación's)
 
     def open_at(self, instant: datetime) -> bool:
         return self.start <= instant < self.end
@@ -47,14 +49,17 @@ def group_of(cal: Calendar, cargo_id: str, demarcacion_id: str) -> int | None:
 
 
 def window_for(cal: Calendar, cargo_id: str, demarcacion_id: str, constancia: date) -> Window | None:
-    """The capture window of an aspirante, or None when the calendar gives their cargo none."""
-    tz = cal.tz
+    """The capture window of an aspirante, or None when the calendar gives their cargo none. Its dates are read on
+    the wall clock of the aspirante's demarcación when it keeps its own zone (a border municipio), else the
+    process's."""
     if cargo_id not in {c.id for c in cal.cargos}:
         return None
+    cargo = cal.cargo(cargo_id)
     group = group_of(cal, cargo_id, demarcacion_id)
     for phase in cal.phases:
         if phase.kind is not PhaseKind.captacion_apoyo or not phase.applies_to(cargo_id, group):
             continue
+        tz = cal.edge_zone(phase, cargo, demarcacion_id)
         start, end = phase.start_utc(tz), phase.end_utc(tz)
         if phase.window_from_constancia:
             # Each aspirante's window opens when their constancia is issued (never before the phase opens) and
@@ -64,16 +69,18 @@ def window_for(cal: Calendar, cargo_id: str, demarcacion_id: str, constancia: da
                 first_day = start.astimezone(tz).date()
                 end = min(end, day_start_utc(first_day + timedelta(days=phase.window_days), tz))
         grace = timedelta(hours=phase.late_upload_grace_hours or 0)
-        return Window(phase, start, end, grace)
+        return Window(phase, start, end, grace, tz)
     return None
 
 
 def decide(window: Window | None, captured_at: datetime, received_at: datetime, tz) -> Decision:
-    """Accept a capture received at ``received_at`` (server clock) and taken at ``captured_at`` (device clock)?"""
+    """Accept a capture received at ``received_at`` (server clock) and taken at ``captured_at`` (device clock)?
+    Times in the reasons are on the window's own clock when it has one, else on ``tz``."""
     if window is None:
         return Decision(
             False, reason="el calendario no prevé periodo de captación para este cargo", kind=ErrorKind.conflict
         )
+    tz = window.tz or tz
     name = f"«{window.phase.name}»"
     closes = format_local(window.end, tz, is_end=True)
     opens = format_local(window.start, tz)

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from workflow.calendar.model import Base, Calendar, Cargo, Demarcacion, DispersionUnit, Phase, PhaseKind
+from workflow.calendar.pending import draft_reasons, figures_at_legal_cut
 from workflow.calendar.quotas import quotas
 from workflow.calendar.timeline import ResolvedPhase, timeline
 
@@ -136,6 +137,20 @@ def _period(r: ResolvedPhase, cal: Calendar) -> dict[str, Any]:
         "window_days": r.phase.window_days,
         "window_days_words": es.count_words(r.phase.window_days, feminine=False) if r.phase.window_days else None,
         "notes": r.phase.notes,
+        # Unconfirmed dates (or grace) are highlighted where the period is written.
+        "unconfirmed": r.phase.is_unconfirmed("start") or r.phase.is_unconfirmed("end"),
+        "grace_unconfirmed": r.phase.is_unconfirmed("late_upload_grace_hours"),
+        # The same dates on other clocks: one entry per zone when some demarcaciones keep their own.
+        "zones": [
+            {
+                "zone": z.zone,
+                "window_words": es.window_words(z.start, z.end, z.tz),
+                "zone_label": es.zone_label(z.start, z.tz),
+                "end_zone_label": es.zone_label(z.end, z.tz),
+                "members": list(z.members),
+            }
+            for z in r.zones
+        ],
     }
 
 
@@ -163,8 +178,26 @@ def dispersion_words(cal: Calendar, cargo: Cargo) -> str | None:
     )
 
 
+ROUNDING = {
+    "up": "al número entero superior",
+    "nearest": "al número entero más cercano",
+    "down": "al número entero inferior",
+}
+
+
+def base_label(cal: Calendar) -> str:
+    """What the roll figures of the calendar really are, as the documents say it: the legal cut unless the
+    calendar says its figures are another (``territory.figures_label`` / ``figures_cut_date``)."""
+    t = cal.territory
+    if t.figures_label:
+        return t.figures_label
+    return f"corte al {es.date_words(t.figures_cut_date or cal.process.roll_cut_date)}"
+
+
 def _cargo(cal: Calendar, cargo: Cargo, periods: list[ResolvedPhase]) -> dict[str, Any]:
     rows = quotas(cal, cargo)
+    published = cargo.threshold.published
+    legal_cut = figures_at_legal_cut(cal)
     windows = [
         _period(r, cal) for r in periods if r.phase.kind is PhaseKind.captacion_apoyo and _applies(r.phase, cargo)
     ]
@@ -190,13 +223,23 @@ def _cargo(cal: Calendar, cargo: Cargo, periods: list[ResolvedPhase]) -> dict[st
                 "base": es.number(q.base_count) if q.base_count is not None else "—",
                 "required": es.number(q.required) if q.required is not None else "—",
                 "units": (f"{q.dispersion.needed} de {q.dispersion.available}" if q.dispersion else None),
+                "published": q.published is not None,
+                # A figure to highlight: computed from figures that are not the legal cut, or not computable.
+                "unconfirmed": q.required is None
+                or (q.published is None and not legal_cut)
+                or (q.published is not None and bool(published and published.is_unconfirmed("required"))),
             }
             for q in rows
         ],
+        "published_acuerdo": published.acuerdo if published is not None and any(q.published for q in rows) else None,
+        "published_acuerdo_unconfirmed": bool(published and published.is_unconfirmed("acuerdo")),
+        "all_published": all(q.published is not None for q in rows),
+        "rounding_words": ROUNDING[cargo.threshold.rounding.value],
         "total_base": es.number(sum(q.base_count or 0 for q in rows)),
         "total_required": es.number(sum(q.required or 0 for q in rows)),
         "dispersion_words": dispersion_words(cal, cargo),
         "dispersion_assumed": bool(dispersion and dispersion.assumed),
+        "percentage_unconfirmed": cargo.threshold.is_unconfirmed("percentage"),
         "dispersion_unit": UNIT_PLURAL[dispersion.unit] if dispersion else None,
     }
 
@@ -255,9 +298,14 @@ def shown(cal: Calendar, kind: str, supplement: Supplement | None = None) -> dic
     convocatoria = by_kind["convocatoria"]
     issued = _issued(periods, kind).start.astimezone(cal.tz).date()
     texts = cal.documents
+    reasons = draft_reasons(cal)
     return {
         "kind": kind,
         "title": TITLES[kind],
+        # A calendar with unconfirmed values makes a PROYECTO: said on every page, its reasons listed.
+        "calendar_draft": bool(reasons),
+        "draft_reasons": reasons,
+        "base_label": base_label(cal),
         "process": {
             "id": p.id,
             "name": p.name,
@@ -278,7 +326,7 @@ def shown(cal: Calendar, kind: str, supplement: Supplement | None = None) -> dic
             "address": p.ople.address,
             "website": p.ople.website,
         },
-        "signatories": [{"name": s.name, "title": s.title} for s in p.signatories],
+        "signatories": [{"name": s.name, "title": s.title, "unconfirmed": s.is_unconfirmed()} for s in p.signatories],
         "place": texts.city or p.state,
         "issued_words": es.date_words(issued),
         "cargos": [_cargo(cal, c, periods) for c in cal.cargos],
@@ -297,6 +345,7 @@ def shown(cal: Calendar, kind: str, supplement: Supplement | None = None) -> dic
             "privacy_notice": texts.privacy_notice,
             "audiencia_days": texts.audiencia_days,
             "audiencia_days_words": es.count_words(texts.audiencia_days, feminine=False),
+            "audiencia_days_unconfirmed": texts.is_unconfirmed("audiencia_days"),
         },
         "municipios_count": len(cal.territory.municipios),
     }

@@ -28,6 +28,11 @@ class DocumentVersion(SQLModel, table=True):
     title: str
     generated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # A PROYECTO: made from a calendar with unconfirmed values. Published only when an administrator forces it,
+    # and then with the reason and the author stored here.
+    draft: bool = False
+    forced_reason: str | None = None
+    forced_by: str | None = Field(default=None, max_length=120)
 
     @property
     def file_name(self) -> str:

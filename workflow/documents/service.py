@@ -2,18 +2,56 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from workflow.calendar.model import Calendar
+from workflow.calendar.pending import draft_reasons
 from workflow.engine.store import CalendarStore
+from workflow.errors import DomainError, ErrorKind
 from workflow.storage.db import Database, storable_id
 from workflow.storage.files import BlobStore
 
 from .context import DOCUMENT_KINDS, Supplier
 from .records import DocumentVersion
 from .render import DocumentRenderer
+
+
+@dataclass(frozen=True)
+class ForcedPublication:
+    """An administrator's decision to publish a PROYECTO: who, and why (stored with the version)."""
+
+    reason: str
+    author: str
+
+    def __post_init__(self) -> None:
+        if not self.reason.strip():
+            raise DomainError(ErrorKind.invalid, "publicar un proyecto requiere un motivo; indíquelo")
+        if not self.author.strip():
+            raise DomainError(ErrorKind.invalid, "publicar un proyecto requiere indicar quién lo decide")
+
+
+NAMES = {"convocatoria": "la convocatoria", "protocolo": "el protocolo"}
+
+
+def is_draft(cal: Calendar, kind: str) -> bool:
+    """A calendar document is a PROYECTO while its calendar has unconfirmed values. (A dictamen's own proyecto
+    state is in its content and its publication is the review desk's.)"""
+    return kind in DOCUMENT_KINDS and bool(draft_reasons(cal))
+
+
+def refusal(version: DocumentVersion, cal: Calendar) -> DomainError:
+    reasons = draft_reasons(cal)
+    return DomainError(
+        ErrorKind.conflict,
+        f"{NAMES.get(version.kind, version.kind)} (versión {version.number}) es un PROYECTO: su calendario tiene "
+        f"{len(reasons)} valor(es) sin confirmar o cifras pendientes (vea «convoca calendar validate --strict»); "
+        "confírmelos con una enmienda del calendario, o una persona administradora puede forzar su publicación "
+        "indicando el motivo",
+    )
 
 
 class DocumentService:
@@ -47,19 +85,28 @@ class DocumentService:
         return self.blobs.read(version.sha256, ".pdf")
 
     def generate(
-        self, process_id: str, kind: str, now: datetime, *, publish: bool = False, supplier: Supplier | None = None
+        self,
+        process_id: str,
+        kind: str,
+        now: datetime,
+        *,
+        publish: bool = False,
+        supplier: Supplier | None = None,
+        forced: ForcedPublication | None = None,
     ) -> tuple[DocumentVersion, bool]:
         """The document as the calendar in force shows it: a new version only if what it shows changed.
         Returns the version and whether it is new. A supplemented kind (``dictamen-<cargo>``) takes its content
-        from ``supplier``, called with the calendar in force; its figures are part of what it shows."""
+        from ``supplier``, called with the calendar in force; its figures are part of what it shows. ``publish``
+        refuses a PROYECTO (a calendar with unconfirmed values) unless ``forced``; the version is stored anyway."""
         active = self.calendars.active(process_id)
         cal = active.calendar
         supplement = supplier(cal) if supplier is not None else None
         fingerprint = self.renderer.fingerprint(cal, kind, supplement)  # refuses an unknown or unsupplied kind
+        draft = is_draft(cal, kind)
         latest = self.latest(process_id, kind)
         if latest is not None and latest.fingerprint == fingerprint:
             if publish and latest.published_at is None:
-                self._mark_published(latest, now)
+                self._publish_one(latest, cal, now, forced)
             return latest, False
         number = (latest.number if latest else 0) + 1
         doc = self.renderer.render(
@@ -83,7 +130,10 @@ class DocumentService:
             size=len(doc.pdf),
             title=doc.title,
             generated_at=now,
-            published_at=now if publish else None,
+            draft=draft,
+            published_at=now if publish and (not draft or forced) else None,
+            forced_reason=forced.reason if publish and draft and forced else None,
+            forced_by=forced.author if publish and draft and forced else None,
         )
         with self.db.write_session() as s:
             s.add(version)
@@ -95,37 +145,64 @@ class DocumentService:
                 if raced is not None and raced.fingerprint == fingerprint:
                     return raced, False
                 raise
+        if publish and draft and not forced:
+            raise refusal(version, cal)
         return version, True
 
-    def _mark_published(self, version: DocumentVersion, now: datetime) -> None:
+    def _publish_one(
+        self, version: DocumentVersion, cal: Calendar, now: datetime, forced: ForcedPublication | None
+    ) -> None:
+        if version.draft and forced is None:
+            raise refusal(version, cal)
+        self._mark_published(version, now, forced if version.draft else None)
+
+    def _mark_published(self, version: DocumentVersion, now: datetime, forced: ForcedPublication | None = None) -> None:
         with self.db.write_session() as s:
             row = s.get(DocumentVersion, version.id)
             if row is not None and row.published_at is None:
                 row.published_at = now
+                if forced is not None:
+                    row.forced_reason, row.forced_by = forced.reason.strip(), forced.author.strip()
                 s.add(row)
                 s.commit()
+                version.forced_reason, version.forced_by = row.forced_reason, row.forced_by
         version.published_at = version.published_at or now
 
-    def publish(self, process_id: str, kinds: list[str] | None, now: datetime) -> list[DocumentVersion]:
+    def publish(
+        self, process_id: str, kinds: list[str] | None, now: datetime, *, forced: ForcedPublication | None = None
+    ) -> list[DocumentVersion]:
         """Publish the latest version of each kind (by default the calendar documents; a dictamen is published
-        when it is generated, or when named)."""
+        when it is generated, or when named). A PROYECTO is refused unless ``forced`` (an administrator's reason,
+        stored with the version); the others are published first, so a refusal never holds them back."""
         published = []
+        refused: list[DomainError] = []
+        cal = self.calendars.active(process_id).calendar
         for kind in kinds or DOCUMENT_KINDS:
             latest = self.latest(process_id, kind)
-            if latest is not None:
-                self._mark_published(latest, now)
-                published.append(latest)
+            if latest is None:
+                continue
+            try:
+                self._publish_one(latest, cal, now, forced)
+            except DomainError as exc:
+                refused.append(exc)
+                continue
+            published.append(latest)
+        if refused:
+            raise DomainError(ErrorKind.conflict, "; ".join(e.message for e in refused))
         return published
 
     def refresh(self, process_id: str, now: datetime) -> list[DocumentVersion]:
         """After an amendment: regenerate every calendar document already generated; a new version of a published
         document is published at once. A dictamen is not regenerated here: it needs its verification run."""
         new = []
+        cal = self.calendars.active(process_id).calendar
         for kind in DOCUMENT_KINDS:
             latest = self.latest(process_id, kind)
             if latest is None:
                 continue
-            version, created = self.generate(process_id, kind, now, publish=latest.published_at is not None)
+            # A new PROYECTO is never published on its own, even if an earlier version was forced.
+            publish = latest.published_at is not None and not is_draft(cal, kind)
+            version, created = self.generate(process_id, kind, now, publish=publish)
             if created:
                 new.append(version)
         return new

@@ -31,7 +31,7 @@ def amendment_problems(
     problems: list[tuple[Path, str]] = []
     if new.process.id != old.process.id:
         return [(("process", "id"), f"el calendario es del proceso «{new.process.id}», no de «{old.process.id}»")]
-    tz_old, tz_new = old.tz, new.tz
+    tz_old = old.tz
     index = {p.id: i for i, p in enumerate(new.phases)}
     when = format_local(now, tz_old)
 
@@ -39,10 +39,10 @@ def amendment_problems(
         return format_local(instant, tz_old, is_end=is_end)
 
     def started(p) -> bool:
-        return p.start_utc(tz_old) <= now or (p.id, "start") in fired
+        return old.phase_start(p) <= now or (p.id, "start") in fired
 
     for p in old.phases:
-        start, end = p.start_utc(tz_old), p.end_utc(tz_old)
+        start, end = old.phase_start(p), old.phase_end(p)
         if not started(p):
             continue
         if p.id not in index:
@@ -52,7 +52,7 @@ def amendment_problems(
             continue
         i = index[p.id]
         q = new.phases[i]
-        new_start, new_end = q.start_utc(tz_new), q.end_utc(tz_new)
+        new_start, new_end = new.phase_start(q), new.phase_end(q)
         if new_start != start:
             problems.append(
                 (
@@ -96,7 +96,7 @@ def amendment_problems(
     for i, q in enumerate(new.phases):
         if q.id in started_ids:
             continue
-        new_start = q.start_utc(tz_new)
+        new_start = new.phase_start(q)
         if new_start <= now:
             problems.append(
                 (
@@ -118,13 +118,13 @@ def date_changes(old: Calendar, new: Calendar) -> list[str]:
         p = old_phases.get(pid)
         if p is None:
             lines.append(
-                f"+ {pid}: {format_local(q.start_utc(tz_new), tz_new)} → "
-                f"{format_local(q.end_utc(tz_new), tz_new, is_end=True)}"
+                f"+ {pid}: {format_local(new.phase_start(q), tz_new)} → "
+                f"{format_local(new.phase_end(q), tz_new, is_end=True)}"
             )
             continue
         for edge, label in (("start", "inicio"), ("end", "fin")):
-            a = getattr(p, f"{edge}_utc")(tz_old)
-            b = getattr(q, f"{edge}_utc")(tz_new)
+            a = old.phase_start(p) if edge == "start" else old.phase_end(p)
+            b = new.phase_start(q) if edge == "start" else new.phase_end(q)
             if a != b:
                 is_end = edge == "end"
                 lines.append(

@@ -27,9 +27,8 @@ class Boundary:
 def boundaries(cal: Calendar) -> list[Boundary]:
     """Every phase edge, by instant; at the same instant ends fire before starts (close a window, then open the
     next phase), then in file order."""
-    tz = cal.tz
     out = []
     for i, p in enumerate(cal.phases):
-        out.append(Boundary(p.start_utc(tz), p, "start", i))
-        out.append(Boundary(p.end_utc(tz), p, "end", i))
+        out.append(Boundary(cal.phase_start(p), p, "start", i))
+        out.append(Boundary(cal.phase_end(p), p, "end", i))
     return sorted(out, key=lambda b: (b.instant, b.edge == "start", b.position))
