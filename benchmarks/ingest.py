@@ -9,8 +9,8 @@ of ~60–110 KB, firma PNG) are generated and queued before anything is timed. T
 its own ``GestorClient`` (one request in flight, as a phone), the gestores spread over ``--clients`` processes.
 
 Baseline, same run: a minimal Litestar app under uvicorn with the same settings (``--bare-server PORT``) whose one
-route parses the same multipart body, discards it and answers 201 with the capture_id, the one thing the client
-checks. It receives the very same requests from the same client processes, just before the real server.
+route parses the same multipart body, computes the receipt's SHA-256 (which the client checks), discards the rest and
+answers 201. It receives the very same requests from the same client processes, just before the real server.
 
 At the end the server's progress endpoint must count exactly N captures for the aspirante; otherwise exit 1.
 """
@@ -43,6 +43,7 @@ from litestar import Litestar, Request, get, post
 
 from capture_api.app import MAX_BODY
 from convoca.gestor.client import CaptureQueue, GestorClient, Stats
+from convoca.gestor.receipt import receipt_sha256
 from convoca.gestor.synthetic import CaptureGenerator
 from workflow.captures.model import IMAGE_PARTS
 
@@ -59,9 +60,12 @@ WARM_UP = 64  # untimed captures per target, from another aspirante's gestor: th
 
 @post("/api/v1/captures", status_code=201)
 async def bare_capture(request: Request) -> dict[str, str]:
-    # The same multipart parsing as the real route; the images are dropped unread beyond that.
+    # The same multipart parsing as the real route, and the receipt's hash (the reference client checks it, so a
+    # baseline without it would have every capture refused); the images are dropped beyond that.
     form = await request.form()
-    return {"capture_id": json.loads(form["data"])["capture_id"]}
+    data = json.loads(form["data"])
+    images = {part: await form[part].read() for part in IMAGE_PARTS}
+    return {"capture_id": data["capture_id"], "sha256": receipt_sha256(data, images)}
 
 
 @get("/health")
@@ -85,9 +89,9 @@ class Target:
     log: Path
 
     def cpu_seconds(self) -> float:
-        """User + system CPU of the server process, all threads (Linux /proc)."""
-        after_name = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(after_name[11]) + int(after_name[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU of the server process and its live descendants (``--workers N`` runs each worker in a
+        process of its own), all threads (Linux /proc)."""
+        return sum(_cpu_ticks(pid) for pid in _tree(self.process.pid)) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -96,6 +100,28 @@ class Target:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants, from /proc/PID/task/TID/children."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:  # the thread or process ended meanwhile
+                continue
+    return out
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(after_name[11]) + int(after_name[12])
 
 
 def free_port() -> int:
