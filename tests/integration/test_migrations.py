@@ -29,7 +29,7 @@ from workflow.storage.migrate import SchemaTooNew, current, downgrade, head, pen
 
 CREATED = datetime(2021, 10, 1, 1, 0, tzinfo=UTC)
 # Every revision after the baseline, oldest first: a new migration is added here.
-AFTER_BASELINE = ["0002", "0003", "0004"]
+AFTER_BASELINE = ["0002", "0003", "0004", "0006"]
 
 
 @pytest.fixture
@@ -238,7 +238,7 @@ def test_stored_personal_data_are_sealed_by_the_upgrade_with_nothing_lost(empty:
         empty.dispose()  # the last connection checkpoints the WAL into the file
         assert GESTOR_CLAVE.encode() in sqlite_file.read_bytes()  # what the check below must not find afterwards
     keyring = Keyring(secrets.token_bytes(32))
-    assert upgrade(empty, keyring=keyring) == ["0004"]
+    assert upgrade(empty, keyring=keyring) == ["0004", "0006"]
     assert differences(empty) == []
     with empty.read_session() as s:
         captures = s.exec(select(Capture).order_by(col(Capture.id))).all()
