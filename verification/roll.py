@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -157,11 +158,18 @@ class RollStore:
     def secciones(self, process_id: str) -> frozenset[int] | None:
         """The secciones of the process's state in the roll in force (None while no roll is loaded). Read once
         per roll version: a new version is a new file."""
-        version = self.current(process_id)
-        if version is None or version.id is None:
+        # Asked by every capture received: one light query for the version in force, the rest once per version.
+        table = RollVersion.__table__  # type: ignore[attr-defined]
+        latest = sql_select(table.c.id).where(table.c.process_id == process_id).order_by(table.c.number.desc())
+        with self.db.read_engine.connect() as conn:
+            version_id = conn.execute(latest.limit(1)).scalar()
+        if version_id is None:
             return None
-        cached = self._secciones.get(version.id)
+        cached = self._secciones.get(version_id)
         if cached is None:
+            version = self.current(process_id)
+            if version is None or version.id is None:
+                return None
             entity = self.calendars.active(process_id).calendar.process.entity_key
             con = duckdb.connect()
             try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -39,6 +40,8 @@ def _quiet_worker() -> None:
     import cv2
 
     cv2.setNumThreads(1)  # one core per worker: the pool's size is the stage's whole CPU budget
+    # Behind the requests: in a storm of captures the cores answer gestores first, and triage catches up after.
+    os.nice(10)
 
 
 class TriageStage:

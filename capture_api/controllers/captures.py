@@ -14,6 +14,7 @@ from litestar.params import MultipartBody
 from pydantic import ValidationError
 
 from workflow.captures.model import IMAGE_PARTS, CaptureData, Receipt
+from workflow.captures.service import GestorRef
 from workflow.errors import Detail, DomainError, ErrorKind
 from workflow.participants.records import Role
 from workflow.participants.service import Principal
@@ -129,8 +130,9 @@ class CaptureController(Controller):
                 details=pydantic_details(exc, CaptureData, "data."),
             ) from None
         images = {part: _bytes(getattr(data, part)) for part in IMAGE_PARTS}
-        gestor = services.participants.gestor(principal.gestor_id or 0)
-        if gestor is None:  # the token's gestor vanished between the guard and here
+        if principal.gestor_id is None or principal.aspirante_id is None:  # the guard admits gestores only
             raise DomainError(ErrorKind.unauthenticated, "el token no corresponde a un gestor registrado")
+        # The guard read the gestor with its token (gestores are never deleted): no second read here.
+        gestor = GestorRef(principal.gestor_id, principal.aspirante_id)
         receipt, created = services.captures.submit(gestor, capture, images, services.clock.now())
         return Response(receipt, status_code=201 if created else 200)

@@ -16,14 +16,16 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from workflow.calendar.model import Calendar
 from workflow.engine.store import CalendarStore
 from workflow.errors import DomainError, ErrorKind
-from workflow.participants.records import Aspirante, Gestor
+from workflow.participants.records import Aspirante
+from workflow.records import ProcessRecord
 from workflow.storage.db import Database
 from workflow.storage.files import SealedBlobStore
 from workflow.storage.groups import GroupCommit
@@ -38,7 +40,37 @@ from .windows import decide, window_for
 
 CAPTURE = Capture.__table__  # type: ignore[attr-defined]
 RECEIPT_COLUMNS = [CAPTURE.c[n] for n in ("capture_id", "folio", "gestor_id", "received_at", "content_sha256", "late")]
+REPLAY_QUERY = select(*RECEIPT_COLUMNS).where(CAPTURE.c.capture_id == bindparam("capture_id"))
+ASPIRANTE = Aspirante.__table__  # type: ignore[attr-defined]
+PROCESS = ProcessRecord.__table__  # type: ignore[attr-defined]
+ASPIRANTE_QUERY = (
+    select(
+        ASPIRANTE.c.process_id,
+        ASPIRANTE.c.cargo_id,
+        ASPIRANTE.c.demarcacion_id,
+        ASPIRANTE.c.constancia_date,
+        PROCESS.c.active_version,
+    )
+    .join(PROCESS, PROCESS.c.id == ASPIRANTE.c.process_id)
+    .where(ASPIRANTE.c.id == bindparam("aspirante_id"))
+)
 MAX_GROUP = 64  # captures per group at most: bounds a group's latency and its file
+
+
+class Sender(Protocol):
+    """Who sends a capture: a stored ``Gestor``, or the ids its authenticated token carries (``GestorRef``)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def aspirante_id(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class GestorRef:
+    id: int
+    aspirante_id: int
 
 
 @dataclass
@@ -98,6 +130,7 @@ class CaptureService:
         # The secciones of the process's state, from the roll in force (None while no roll is loaded): a sección
         # that does not exist is refused at receipt. Given by the composition root: the roll is verification's.
         self.secciones = secciones
+        self._calendars: dict[tuple[str, int], Calendar] = {}
         self.groups: GroupCommit[_Pending, tuple[Receipt, bool]] = GroupCommit(self._store, max_group=MAX_GROUP)
 
     def personal(self, capture: Capture) -> PersonalData:
@@ -112,7 +145,7 @@ class CaptureService:
         return self.images.read(capture, (part,))[part]
 
     def submit(
-        self, gestor: Gestor, data: CaptureData, images: dict[str, bytes], received_at: datetime
+        self, gestor: Sender, data: CaptureData, images: dict[str, bytes], received_at: datetime
     ) -> tuple[Receipt, bool]:
         """Store a capture; returns its receipt and whether it is new. Raises ``CaptureRefused``."""
         for part in IMAGE_PARTS:
@@ -122,8 +155,14 @@ class CaptureService:
         digest = content_hash(data, image_hashes)
 
         # A replay is answered before checking anything: equal hashes mean the very bytes validated the first time,
-        # and a phone back online resends its whole queue.
-        existing = self._by_capture_id(str(data.capture_id))
+        # and a phone back online resends its whole queue. One read transaction gets that and the aspirante's
+        # window inputs (SQLAlchemy Core: every capture of a storm passes here).
+        with self.db.read_engine.connect() as conn:
+            existing = conn.execute(
+                select(*RECEIPT_COLUMNS).where(CAPTURE.c.capture_id == str(data.capture_id))
+            ).first()
+            if existing is None:
+                aspirante = conn.execute(ASPIRANTE_QUERY, {"aspirante_id": gestor.aspirante_id}).one()
         if existing is not None:
             return self._same_or_conflict(existing, gestor.id, digest), False
 
@@ -131,10 +170,8 @@ class CaptureService:
         for part in IMAGE_PARTS:
             image_types[part] = check_image(part, images[part])
 
-        with self.db.read_session() as s:
-            aspirante = s.get(Aspirante, gestor.aspirante_id)
-        assert aspirante is not None and aspirante.id is not None and gestor.id is not None  # stored rows
-        cal = self.calendars.active(aspirante.process_id).calendar
+        assert gestor.id is not None  # a stored gestor
+        cal = self._calendar(aspirante.process_id, aspirante.active_version)
         if data.capture_mode is CaptureMode.papel and cal.documents.paper_exception is None:
             raise DomainError(
                 ErrorKind.invalid,
@@ -161,7 +198,7 @@ class CaptureService:
         row = {
             "capture_id": str(data.capture_id),
             "process_id": aspirante.process_id,
-            "aspirante_id": aspirante.id,
+            "aspirante_id": gestor.aspirante_id,
             "gestor_id": gestor.id,
             "captured_at": data.captured_at,
             "received_at": received_at,
@@ -180,6 +217,14 @@ class CaptureService:
             **image_columns,
         }
         return self.groups.submit(_Pending(row, images, cal.process.ople.acronym))
+
+    def _calendar(self, process_id: str, version: int) -> Calendar:
+        """The process's calendar in force (``version``), parsed once: a stored version never changes."""
+        cal = self._calendars.get((process_id, version))
+        if cal is None:
+            active = self.calendars.active(process_id)
+            cal = self._calendars[(process_id, active.version.number)] = active.calendar
+        return cal
 
     def _store(self, group: list[_Pending]) -> list[tuple[Receipt, bool] | BaseException]:
         """Store a group of validated captures: their images in one synced file, then their rows in one commit.
@@ -258,7 +303,7 @@ class CaptureService:
 
     def _by_capture_id(self, capture_id: str) -> Row | None:
         with self.db.read_engine.connect() as conn:
-            return conn.execute(select(*RECEIPT_COLUMNS).where(CAPTURE.c.capture_id == capture_id)).first()
+            return conn.execute(REPLAY_QUERY, {"capture_id": capture_id}).first()
 
     def _same_or_conflict(self, existing: Row, gestor_id: int | None, digest: str) -> Receipt:
         if existing.gestor_id != gestor_id:  # say nothing about another gestor's capture

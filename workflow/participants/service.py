@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from pydantic import ConfigDict, Field
+from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -111,20 +112,30 @@ class Participants:
             return True
 
     def authenticate(self, token: str, now: datetime) -> Principal | None:
-        with self.db.read_session() as s:
-            record = s.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
-            if record is None or not record.active_at(now):
+        # Every request of every gestor starts here: one Core query (the token and, for a gestor, its aspirante).
+        tokens, gestores = ApiToken.__table__, Gestor.__table__  # type: ignore[attr-defined]
+        query = (
+            sql_select(tokens.c.id, tokens.c.role, tokens.c.subject_id, tokens.c.expires_at, tokens.c.revoked_at)
+            .add_columns(gestores.c.id.label("gestor_id"), gestores.c.aspirante_id)
+            .outerjoin(gestores, (tokens.c.role == Role.gestor.value) & (gestores.c.id == tokens.c.subject_id))
+            .where(tokens.c.token_hash == hash_token(token))
+        )
+        with self.db.read_engine.connect() as conn:
+            record = conn.execute(query).first()
+        if (
+            record is None
+            or record.revoked_at is not None
+            or not (record.expires_at is None or now < record.expires_at)
+        ):
+            return None
+        role = Role(record.role)
+        if role is Role.gestor:
+            if record.gestor_id is None:
                 return None
-            assert record.id is not None  # read from the database
-            role = Role(record.role)
-            if role is Role.gestor:
-                gestor = s.get(Gestor, record.subject_id)
-                if gestor is None:
-                    return None
-                return Principal(role, record.id, aspirante_id=gestor.aspirante_id, gestor_id=gestor.id)
-            if role is Role.aspirante:
-                return Principal(role, record.id, aspirante_id=record.subject_id)
-            return Principal(role, record.id)
+            return Principal(role, record.id, aspirante_id=record.aspirante_id, gestor_id=record.gestor_id)
+        if role is Role.aspirante:
+            return Principal(role, record.id, aspirante_id=record.subject_id)
+        return Principal(role, record.id)
 
     def tokens(self) -> list[ApiToken]:
         with self.db.read_session() as s:
