@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Response, post
@@ -21,21 +20,9 @@ from workflow.participants.service import Principal
 
 from ..auth import SECURITY, current_principal, requires
 from ..errors import documented, pydantic_details
+from ..forms import CaptureForm
 from ..openapi import CaptureOperation
 from ..services import Services
-
-
-@dataclass
-class CaptureForm:
-    """multipart/form-data: ``data`` is the JSON of the capture; the four images are JPEG or PNG files."""
-
-    # Loosely typed and optional on purpose: a missing or malformed part gets a 422 naming it (all are required),
-    # whether the client sent it as a file or as a plain field.
-    data: Any = None
-    anverso: Any = None
-    reverso: Any = None
-    foto: Any = None
-    firma: Any = None
 
 
 def _bytes(part: Any) -> bytes:
