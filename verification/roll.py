@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from sqlalchemy import bindparam
 from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
@@ -124,6 +125,15 @@ _CHECKS: list[tuple[str, str]] = [
 ]
 
 
+_ROLLS = RollVersion.__table__  # type: ignore[attr-defined]
+LATEST_ROLL = (
+    sql_select(_ROLLS.c.id)
+    .where(_ROLLS.c.process_id == bindparam("process_id"))
+    .order_by(_ROLLS.c.number.desc())
+    .limit(1)
+)
+
+
 class RollStore:
     """Roll versions of each process: loaded from a file, stored as Parquet under ``data_dir/roll/<process>/``,
     recorded as ``RollVersion`` rows. ``memory_limit`` bounds DuckDB while loading; beyond it, it spills to a
@@ -159,10 +169,8 @@ class RollStore:
         """The secciones of the process's state in the roll in force (None while no roll is loaded). Read once
         per roll version: a new version is a new file."""
         # Asked by every capture received: one light query for the version in force, the rest once per version.
-        table = RollVersion.__table__  # type: ignore[attr-defined]
-        latest = sql_select(table.c.id).where(table.c.process_id == process_id).order_by(table.c.number.desc())
         with self.db.read_engine.connect() as conn:
-            version_id = conn.execute(latest.limit(1)).scalar()
+            version_id = conn.execute(LATEST_ROLL, {"process_id": process_id}).scalar()
         if version_id is None:
             return None
         cached = self._secciones.get(version_id)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from pydantic import ConfigDict, Field
+from sqlalchemy import bindparam
 from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -51,6 +52,15 @@ class Principal:
     token_id: int
     aspirante_id: int | None = None
     gestor_id: int | None = None
+
+
+_TOKENS, _GESTORES = ApiToken.__table__, Gestor.__table__  # type: ignore[attr-defined]
+TOKEN_QUERY = (
+    sql_select(_TOKENS.c.id, _TOKENS.c.role, _TOKENS.c.subject_id, _TOKENS.c.expires_at, _TOKENS.c.revoked_at)
+    .add_columns(_GESTORES.c.id.label("gestor_id"), _GESTORES.c.aspirante_id)
+    .outerjoin(_GESTORES, (_TOKENS.c.role == Role.gestor.value) & (_GESTORES.c.id == _TOKENS.c.subject_id))
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"))
+)
 
 
 @dataclass(frozen=True)
@@ -113,15 +123,8 @@ class Participants:
 
     def authenticate(self, token: str, now: datetime) -> Principal | None:
         # Every request of every gestor starts here: one Core query (the token and, for a gestor, its aspirante).
-        tokens, gestores = ApiToken.__table__, Gestor.__table__  # type: ignore[attr-defined]
-        query = (
-            sql_select(tokens.c.id, tokens.c.role, tokens.c.subject_id, tokens.c.expires_at, tokens.c.revoked_at)
-            .add_columns(gestores.c.id.label("gestor_id"), gestores.c.aspirante_id)
-            .outerjoin(gestores, (tokens.c.role == Role.gestor.value) & (gestores.c.id == tokens.c.subject_id))
-            .where(tokens.c.token_hash == hash_token(token))
-        )
         with self.db.read_engine.connect() as conn:
-            record = conn.execute(query).first()
+            record = conn.execute(TOKEN_QUERY, {"token_hash": hash_token(token)}).first()
         if (
             record is None
             or record.revoked_at is not None
