@@ -365,6 +365,7 @@ def main() -> None:
                 for name, event in zip(TARGETS, go, strict=True)
             }
             received = call("GET", f"{api}/aspirantes/{aspirante}/progress", aspirante_token)["received"]
+            log_tail = servers["convoca"].log.read_text(errors="replace")[-3000:]
         finally:
             for w in workers:
                 w.join(5)
@@ -412,7 +413,7 @@ def main() -> None:
     if received != args.captures:
         problems.append(f"the server counts {received} captures, not {args.captures}")
     if problems:
-        raise SystemExit("; ".join(problems))
+        raise SystemExit("; ".join(problems) + "\nthe server's log ends:\n" + log_tail)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -42,6 +44,15 @@ def _quiet_worker() -> None:
     cv2.setNumThreads(1)  # one core per worker: the pool's size is the stage's whole CPU budget
     # Behind the requests: in a storm of captures the cores answer gestores first, and triage catches up after.
     os.nice(10)
+    # A server killed or stopped without shutting its pool down must not leave its workers behind, forever idle.
+    parent = os.getppid()
+
+    def orphaned() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=orphaned, name="triage-orphan-watch", daemon=True).start()
 
 
 class TriageStage:

@@ -25,7 +25,9 @@ R = TypeVar("R")
 @dataclass(eq=False)
 class _Waiting(Generic[T, R]):
     item: T
-    done: bool = False
+    wake: threading.Event = field(default_factory=threading.Event)
+    done: bool = False  # its group's flush returned: result or error is set
+    lead: bool = False  # woken to lead the next group
     result: R | None = None
     error: BaseException | None = field(default=None, repr=False)
 
@@ -36,23 +38,23 @@ class GroupCommit(Generic[T, R]):
         self.max_group = max_group
         self._queue: list[_Waiting[T, R]] = []
         self._leading = False
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
         self.groups = 0  # groups flushed: for tests and benchmarks
 
     def submit(self, item: T) -> R:
         """``item``'s result once its group is durable; raises what its flush raised for it."""
         mine: _Waiting[T, R] = _Waiting(item)
-        with self._changed:
+        with self._lock:
             self._queue.append(mine)
-        while True:
-            with self._changed:
-                while not mine.done and self._leading:
-                    self._changed.wait()
-                if mine.done:
-                    break
-                # No one is writing: lead a group of the oldest items (ours among them, unless more than
-                # max_group came before it: then lead theirs, and ours in a later group).
-                self._leading = True
+            mine.lead = not self._leading  # no one is writing: lead a group now
+            self._leading = True
+        while not mine.done:
+            if not mine.lead:
+                mine.wake.wait()  # each waiter has its own event: a group's end wakes its callers and one leader
+                mine.wake.clear()
+                continue
+            mine.lead = False
+            with self._lock:  # the oldest items, ours among them unless more than max_group came before it
                 group, self._queue = self._queue[: self.max_group], self._queue[self.max_group :]
             self._lead(group)
         if mine.error is not None:
@@ -73,9 +75,16 @@ class GroupCommit(Generic[T, R]):
                 else:
                     waiting.result = result
         finally:
-            with self._changed:
+            with self._lock:
+                self.groups += 1
                 for waiting in group:
                     waiting.done = True
-                self._leading = False
-                self.groups += 1
-                self._changed.notify_all()
+                following = self._queue[0] if self._queue else None
+                if following is not None:  # hand the lead to the oldest caller still waiting
+                    following.lead = True
+                else:
+                    self._leading = False
+            for waiting in group:
+                waiting.wake.set()
+            if following is not None:
+                following.wake.set()
