@@ -9,8 +9,8 @@ of ~60–110 KB, firma PNG) are generated and queued before anything is timed. T
 its own ``GestorClient`` (one request in flight, as a phone), the gestores spread over ``--clients`` processes.
 
 Baseline, same run: a minimal Litestar app under uvicorn with the same settings (``--bare-server PORT``) whose one
-route parses the same multipart body, discards it and answers 201 with the capture_id, the one thing the client
-checks. It receives the very same requests from the same client processes, just before the real server.
+route parses the same multipart body, computes the receipt's SHA-256 (which the client checks), discards the rest and
+answers 201. It receives the very same requests from the same client processes, just before the real server.
 
 At the end the server's progress endpoint must count exactly N captures for the aspirante; otherwise exit 1.
 """
@@ -43,6 +43,7 @@ from litestar import Litestar, Request, get, post
 
 from capture_api.app import MAX_BODY
 from convoca.gestor.client import CaptureQueue, GestorClient, Stats
+from convoca.gestor.receipt import receipt_sha256
 from convoca.gestor.synthetic import CaptureGenerator
 from workflow.captures.model import IMAGE_PARTS
 
@@ -59,9 +60,12 @@ WARM_UP = 64  # untimed captures per target, from another aspirante's gestor: th
 
 @post("/api/v1/captures", status_code=201)
 async def bare_capture(request: Request) -> dict[str, str]:
-    # The same multipart parsing as the real route; the images are dropped unread beyond that.
+    # The same multipart parsing as the real route, and the receipt's hash (the reference client checks it, so a
+    # baseline without it would have every capture refused); the images are dropped beyond that.
     form = await request.form()
-    return {"capture_id": json.loads(form["data"])["capture_id"]}
+    data = json.loads(form["data"])
+    images = {part: await form[part].read() for part in IMAGE_PARTS}
+    return {"capture_id": data["capture_id"], "sha256": receipt_sha256(data, images)}
 
 
 @get("/health")
@@ -84,10 +88,17 @@ class Target:
     process: subprocess.Popen
     log: Path
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU of the server process, all threads (Linux /proc)."""
-        after_name = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(after_name[11]) + int(after_name[12])) / os.sysconf("SC_CLK_TCK")
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU (user + system, all threads; Linux /proc) of the server process and its descendants (``--workers N``
+        runs each worker in a process of its own), as (serving, triage): triage runs in niced worker processes,
+        started and ended per batch, so it is the niced processes' CPU plus what ended children used."""
+        serving = triage = 0
+        for pid in _tree(self.process.pid):
+            own, children, nice = _cpu_ticks(pid)
+            serving += own if nice == 0 else 0
+            triage += (own if nice else 0) + children
+        tick = os.sysconf("SC_CLK_TCK")
+        return serving / tick, triage / tick
 
     def stop(self) -> None:
         self.process.terminate()
@@ -96,6 +107,29 @@ class Target:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants, from /proc/PID/task/TID/children."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:  # the thread or process ended meanwhile
+                continue
+    return out
+
+
+def _cpu_ticks(pid: int) -> tuple[int, int, int]:
+    """(own CPU ticks, ticks of its ended children, nice value) of a process; zeros if it has ended."""
+    try:
+        after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0, 0, 0
+    return int(after_name[11]) + int(after_name[12]), int(after_name[13]) + int(after_name[14]), int(after_name[16])
 
 
 def free_port() -> int:
@@ -223,6 +257,7 @@ def merged(parts: list[Stats]) -> Stats:
 class Phase:
     stats: Stats
     server_cpu: float
+    triage_cpu: float
     client_cpu: float
 
     def row(self, label: str) -> str:
@@ -230,7 +265,8 @@ class Phase:
         p50, p99 = (s.percentile(q) or 0.0 for q in (50, 99))
         return (
             f"  {label:<40} {s.rate:>10.1f} {p50 * 1000:>8.1f} {p99 * 1000:>8.1f}"
-            f" {self.server_cpu / n * 1000:>10.2f} {self.client_cpu / n * 1000:>10.2f}"
+            f" {self.server_cpu / n * 1000:>10.2f} {self.triage_cpu / n * 1000:>10.2f}"
+            f" {self.client_cpu / n * 1000:>10.2f}"
         )
 
 
@@ -239,10 +275,10 @@ def load(target: Target, name: str, go, results, workers: list) -> Phase:
     before = target.cpu_seconds()
     go.set()
     parts = collect(name, len(workers), results, workers)
-    server_cpu = target.cpu_seconds() - before
+    after = target.cpu_seconds()
     stats = merged([s for *_, per_gestor in parts for s in per_gestor])
     stats.elapsed = max(p[1] for p in parts) - min(p[0] for p in parts)
-    return Phase(stats, server_cpu, sum(p[2] for p in parts))
+    return Phase(stats, after[0] - before[0], after[1] - before[1], sum(p[2] for p in parts))
 
 
 # -- main ----------------------------------------------------------------------------------------------------------
@@ -254,6 +290,7 @@ def main() -> None:
     parser.add_argument("--gestores", type=int, default=32, help="concurrent gestores, one request each (default 32)")
     parser.add_argument("--clients", type=int, default=4, help="client processes the gestores spread over (default 4)")
     parser.add_argument("--database", help="SQLAlchemy URL for the server (default: SQLite in a temporary directory)")
+    parser.add_argument("--workers", type=int, default=1, help="`convoca serve --workers N` (default 1)")
     parser.add_argument("--no-engine", action="store_true", help="serve without the phase engine")
     parser.add_argument("--sync", action="store_true", help="fsync the client queues, as a phone does (default off)")
     parser.add_argument("--seed", type=int, help="capture generator seed (default: random)")
@@ -265,7 +302,7 @@ def main() -> None:
     if not 1 <= args.gestores <= 999 or not 1 <= args.clients <= args.gestores or args.captures < args.gestores:
         parser.error("need 1 ≤ --clients ≤ --gestores ≤ 999 and --captures ≥ --gestores")
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
-    began = time.monotonic()
+    began, load_before = time.monotonic(), os.getloadavg()
 
     with tempfile.TemporaryDirectory(prefix="convoca-ingest-") as tmp_name:
         tmp = Path(tmp_name)
@@ -273,7 +310,8 @@ def main() -> None:
         env = {**os.environ, "CONVOCA_DATA_DIR": str(tmp / "data")}
         clock = ["--clock", "fixed", "--at", SERVER_AT]
         db = ["--database", args.database] if args.database else []
-        serve = [CONVOCA, "serve", *clock, *db, *(["--no-engine"] if args.no_engine else []), "--port"]
+        serve = [CONVOCA, "serve", "--workers", str(args.workers), *clock, *db]
+        serve += [*(["--no-engine"] if args.no_engine else []), "--port"]
         servers = {"convoca": start("convoca", serve, env, tmp)}
         workers: list = []
         try:
@@ -327,6 +365,7 @@ def main() -> None:
                 for name, event in zip(TARGETS, go, strict=True)
             }
             received = call("GET", f"{api}/aspirantes/{aspirante}/progress", aspirante_token)["received"]
+            log_tail = servers["convoca"].log.read_text(errors="replace")[-3000:]
         finally:
             for w in workers:
                 w.join(5)
@@ -340,15 +379,20 @@ def main() -> None:
     engine = "off" if args.no_engine else "on"
     per_request = sum(sizes.values())
     python = f"{platform.python_implementation()} {platform.python_version()}"
-    print(f"convoca ingest benchmark — {python}, {backend}, engine {engine}")
+    print(f"convoca ingest benchmark — {python}, {backend}, {args.workers} worker(s), engine {engine}")
     print(
         f"{args.captures} captures from {args.gestores} gestores (one request in flight each) in {args.clients} client "
         f"processes, client queue {'with' if args.sync else 'without'} fsync; seed {seed}; {elapsed:.0f} s in all"
     )
+    loads = ", ".join(f"{a:.1f}/{b:.1f}" for a, b in zip(load_before, os.getloadavg(), strict=True))
+    print(f"machine: {os.cpu_count()} cores, load average (1, 5, 15 min) before/after: {loads}")
     print("request: " + ", ".join(f"{p} {kb:.0f} KB" for p, kb in sizes.items()) + f" ({per_request:.0f} KB of images)")
     print()
-    print(f"  {'':<40} {'captures/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'server CPU':>10} {'client CPU':>10}")
-    print(f"  {'':<40} {'':>10} {'':>8} {'':>8} {'ms/capture':>10} {'ms/capture':>10}")
+    print(
+        f"  {'':<40} {'captures/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'server CPU':>10} {'triage CPU':>10}"
+        f" {'client CPU':>10}"
+    )
+    print(f"  {'':<40} {'':>10} {'':>8} {'':>8} {'ms/capture':>10} {'ms/capture':>10} {'ms/capture':>10}")
     print(phases["convoca"].row("convoca serve, POST /api/v1/captures"))
     print(phases["bare"].row("baseline: bare Litestar, parse and drop"))
     ours, bare = phases["convoca"].stats, phases["bare"].stats
@@ -369,7 +413,7 @@ def main() -> None:
     if received != args.captures:
         problems.append(f"the server counts {received} captures, not {args.captures}")
     if problems:
-        raise SystemExit("; ".join(problems))
+        raise SystemExit("; ".join(problems) + "\nthe server's log ends:\n" + log_tail)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from sqlalchemy import bindparam
+from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -123,6 +125,15 @@ _CHECKS: list[tuple[str, str]] = [
 ]
 
 
+_ROLLS = RollVersion.__table__  # type: ignore[attr-defined]
+LATEST_ROLL = (
+    sql_select(_ROLLS.c.id)
+    .where(_ROLLS.c.process_id == bindparam("process_id"))
+    .order_by(_ROLLS.c.number.desc())
+    .limit(1)
+)
+
+
 class RollStore:
     """Roll versions of each process: loaded from a file, stored as Parquet under ``data_dir/roll/<process>/``,
     recorded as ``RollVersion`` rows. ``memory_limit`` bounds DuckDB while loading; beyond it, it spills to a
@@ -157,11 +168,16 @@ class RollStore:
     def secciones(self, process_id: str) -> frozenset[int] | None:
         """The secciones of the process's state in the roll in force (None while no roll is loaded). Read once
         per roll version: a new version is a new file."""
-        version = self.current(process_id)
-        if version is None or version.id is None:
+        # Asked by every capture received: one light query for the version in force, the rest once per version.
+        with self.db.read_engine.connect() as conn:
+            version_id = conn.execute(LATEST_ROLL, {"process_id": process_id}).scalar()
+        if version_id is None:
             return None
-        cached = self._secciones.get(version.id)
+        cached = self._secciones.get(version_id)
         if cached is None:
+            version = self.current(process_id)
+            if version is None or version.id is None:
+                return None
             entity = self.calendars.active(process_id).calendar.process.entity_key
             con = duckdb.connect()
             try:

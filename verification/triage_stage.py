@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -26,17 +29,30 @@ from sqlmodel import col, select
 from verification.records import CaptureTriage
 from verification.triage import PARTS, TriageOutcome, TriageThresholds, triage_capture
 from workflow.captures.records import Capture
+from workflow.captures.storage import READ_COLUMNS, CaptureImages
 from workflow.clock import Clock, SystemClock
 from workflow.storage.db import Database
 from workflow.storage.files import SealedBlobStore
 
 log = logging.getLogger(__name__)
+CAPTURE = Capture.__table__  # type: ignore[attr-defined]
 
 
 def _quiet_worker() -> None:
     import cv2
 
     cv2.setNumThreads(1)  # one core per worker: the pool's size is the stage's whole CPU budget
+    # Behind the requests: in a storm of captures the cores answer gestores first, and triage catches up after.
+    os.nice(10)
+    # A server killed or stopped without shutting its pool down must not leave its workers behind, forever idle.
+    parent = os.getppid()
+
+    def orphaned() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=orphaned, name="triage-orphan-watch", daemon=True).start()
 
 
 class TriageStage:
@@ -55,6 +71,7 @@ class TriageStage:
         given, is where triage runs instead (a dask.distributed cluster's): only image bytes travel to it, never
         the key that decrypts them."""
         self.db, self.blobs, self.thresholds = db, blobs, thresholds
+        self.images = CaptureImages(blobs)
         self.clock = clock or SystemClock()
         self.batch_size = batch_size
         self.workers = workers
@@ -73,13 +90,13 @@ class TriageStage:
                 batch = self._pending(process_id, after, size)
                 if not batch:
                     break
-                after = batch[-1][0]  # never look at the same capture twice in one call
+                after = batch[-1]["id"]  # never look at the same capture twice in one call
                 images = [self._images(row) for row in batch]
                 if pool is None:
                     outcomes = [triage_capture(i, self.thresholds) for i in images]
                 else:
                     outcomes = list(pool.map(triage_capture, images, [self.thresholds] * len(images)))
-                inserted += self._insert([row[0] for row in batch], outcomes)
+                inserted += self._insert([row["id"] for row in batch], outcomes)
         return inserted
 
     @contextmanager
@@ -95,24 +112,25 @@ class TriageStage:
         with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_quiet_worker) as pool:
             yield pool
 
-    def _pending(self, process_id: str | None, after: int, size: int) -> list[tuple[Any, ...]]:
-        columns = [col(Capture.id)] + [getattr(Capture, f"{p}_{k}") for p in PARTS for k in ("sha256", "type")]
-        done = sql_select(col(CaptureTriage.capture_id)).where(col(CaptureTriage.capture_id) == col(Capture.id))
-        query = sql_select(*columns).where(col(Capture.id) > after, ~done.exists())
+    def _pending(self, process_id: str | None, after: int, size: int) -> list[dict[str, Any]]:
+        columns = [CAPTURE.c.id] + [CAPTURE.c[n] for n in READ_COLUMNS]
+        done = sql_select(col(CaptureTriage.capture_id)).where(col(CaptureTriage.capture_id) == CAPTURE.c.id)
+        query = sql_select(*columns).where(CAPTURE.c.id > after, ~done.exists())
         if process_id is not None:
-            query = query.where(col(Capture.process_id) == process_id)
-        with self.db.read_session() as s:
-            return [tuple(r) for r in s.connection().execute(query.order_by(col(Capture.id)).limit(size))]
+            query = query.where(CAPTURE.c.process_id == process_id)
+        with self.db.read_engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query.order_by(CAPTURE.c.id).limit(size)).mappings()]
 
-    def _images(self, row: tuple[Any, ...]) -> dict[str, bytes]:
+    def _images(self, row: dict[str, Any]) -> dict[str, bytes]:
+        # What cannot be read is triaged as unreadable (flag ``ilegible``) rather than retried forever; the desk
+        # will see it. A group file's record holds the four images: losing it loses them all.
+        reads = [PARTS] if row["images_file"] is not None else [(p,) for p in PARTS]
         images: dict[str, bytes] = {}
-        for i, part in enumerate(PARTS):
-            sha, kind = row[1 + 2 * i], row[2 + 2 * i]
+        for wanted in reads:
             try:
-                images[part] = self.blobs.read(sha, "." + kind)
-            except (FileNotFoundError, InvalidTag):
-                # Triaged as unreadable (flag ``ilegible``) rather than retried forever; the desk will see it.
-                log.error("capture %s: stored image %s cannot be read", row[0], part)
+                images |= self.images.read(row, wanted)
+            except (FileNotFoundError, InvalidTag, ValueError):
+                log.error("capture %s: stored images %s cannot be read", row["id"], ", ".join(wanted))
         return images
 
     def _insert(self, capture_ids: list[int], outcomes: list[TriageOutcome]) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Response, post
@@ -14,27 +13,16 @@ from litestar.params import MultipartBody
 from pydantic import ValidationError
 
 from workflow.captures.model import IMAGE_PARTS, CaptureData, Receipt
+from workflow.captures.service import GestorRef
 from workflow.errors import Detail, DomainError, ErrorKind
 from workflow.participants.records import Role
 from workflow.participants.service import Principal
 
 from ..auth import SECURITY, current_principal, requires
 from ..errors import documented, pydantic_details
+from ..forms import CaptureForm
 from ..openapi import CaptureOperation
 from ..services import Services
-
-
-@dataclass
-class CaptureForm:
-    """multipart/form-data: ``data`` is the JSON of the capture; the four images are JPEG or PNG files."""
-
-    # Loosely typed and optional on purpose: a missing or malformed part gets a 422 naming it (all are required),
-    # whether the client sent it as a file or as a plain field.
-    data: Any = None
-    anverso: Any = None
-    reverso: Any = None
-    foto: Any = None
-    firma: Any = None
 
 
 def _bytes(part: Any) -> bytes:
@@ -129,8 +117,9 @@ class CaptureController(Controller):
                 details=pydantic_details(exc, CaptureData, "data."),
             ) from None
         images = {part: _bytes(getattr(data, part)) for part in IMAGE_PARTS}
-        gestor = services.participants.gestor(principal.gestor_id or 0)
-        if gestor is None:  # the token's gestor vanished between the guard and here
+        if principal.gestor_id is None or principal.aspirante_id is None:  # the guard admits gestores only
             raise DomainError(ErrorKind.unauthenticated, "el token no corresponde a un gestor registrado")
+        # The guard read the gestor with its token (gestores are never deleted): no second read here.
+        gestor = GestorRef(principal.gestor_id, principal.aspirante_id)
         receipt, created = services.captures.submit(gestor, capture, images, services.clock.now())
         return Response(receipt, status_code=201 if created else 200)

@@ -54,4 +54,15 @@ def serve(host: str, port: int, workers: int, run_engine: bool, database_url: st
     if database_url:
         os.environ["CONVOCA_DATABASE_URL"] = database_url
     os.environ["CONVOCA_SERVE_ENGINE"] = "1" if run_engine else "0"
-    uvicorn.run("convoca.server:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    # uvicorn kills a worker that does not answer its supervisor's ping within the health-check timeout (5 s by
+    # default); a worker busy with a storm of captures on a loaded machine may be that slow, and killing it would
+    # drop its in-flight requests (stored or not, the apps would resend them): a hung worker is killed after 30 s.
+    uvicorn.run(
+        "convoca.server:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        timeout_worker_healthcheck=30,
+    )

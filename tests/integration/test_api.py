@@ -30,7 +30,9 @@ from sqlmodel import func, select
 from convoca.runtime import build
 from convoca.settings import Settings
 from tests.helpers import free_port, healthy, utc, wait_for
+from workflow.captures.model import IMAGE_PARTS
 from workflow.captures.records import Capture
+from workflow.captures.storage import CaptureImages
 from workflow.clock import FixedClock
 from workflow.participants.records import ApiToken, Aspirante, Gestor, Role
 from workflow.storage.files import SealedBlobStore, configured_key
@@ -568,11 +570,12 @@ def test_capture_images_are_encrypted_at_rest(api: ApiServer, people: People) ->
     with api.services.db.read_session() as s:
         row = s.exec(select(Capture).where(Capture.aspirante_id == people.aspirante_id)).one()
     blobs = api.services.captures.blobs
-    assert blobs.read(row.anverso_sha256, ".jpg") == images["anverso"]
-    assert blobs.read(row.firma_sha256, ".png") == images["firma"]
+    for part in IMAGE_PARTS:  # what the review desk reads, byte for byte
+        assert api.services.captures.image(row, part) == images[part]
     files = sealed_files(api) - files_before
-    assert len(files) == 4 and all(p.name.endswith(".sealed") for p in files)
-    assert not any(images["anverso"][:64] in p.read_bytes() for p in files)
+    # The four images are one record of one group file, and nothing of them is readable at rest.
+    assert len(files) == 1 and all(p.name.endswith(".sealed") for p in files)
+    assert not any(images[part][-64:] in p.read_bytes() for p in files for part in IMAGE_PARTS)
     # Without CONVOCA_CAPTURE_KEY the key is a file of the data folder that only its owner may read.
     assert (blobs.root.parent / "keys" / "captures.key").stat().st_mode & 0o777 == 0o600
 
@@ -712,25 +715,16 @@ def test_a_configured_capture_key_encrypts_the_images_and_no_key_file_is_made(tm
     finally:
         server.stop()
     assert not (tmp_path / "keys").exists()
-    parts = {
-        "anverso": (row.anverso_sha256, ".jpg"),
-        "reverso": (row.reverso_sha256, ".jpg"),
-        "foto": (row.foto_sha256, ".jpg"),
-        "firma": (row.firma_sha256, ".png"),
-    }
     root = tmp_path / "captures"
-    with_key = SealedBlobStore(root, Keyring(key))
-    assert {p for p in root.rglob("*") if p.is_file()} == {with_key.path(*where) for where in parts.values()}
-    for part, where in parts.items():
-        assert with_key.read(*where) == images[part]
-    # Another key finds none of the files (their names come from the key) and, given one, cannot decrypt it.
-    other = SealedBlobStore(root, Keyring(secrets.token_bytes(32)))
-    assert not any(other.path(*where).exists() for where in parts.values())
-    moved = other.path(*parts["foto"])
-    moved.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(with_key.path(*parts["foto"]), moved)
+    with_key = CaptureImages(SealedBlobStore(root, Keyring(key)))
+    assert {p for p in root.rglob("*") if p.is_file()} == set(with_key.paths(row))
+    assert with_key.read(row) == images
+    # Another key cannot decrypt the record, nor can the record be moved to another capture's place.
+    other = CaptureImages(SealedBlobStore(root, Keyring(secrets.token_bytes(32))))
     with pytest.raises(InvalidTag):
-        other.read(*parts["foto"])
+        other.read(row)
+    with pytest.raises(InvalidTag):
+        with_key.read({**row.model_dump(), "capture_id": str(uuid.uuid4())})
 
 
 @pytest.mark.parametrize("length", [16, 31, 33, 64])

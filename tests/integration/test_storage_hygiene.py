@@ -25,12 +25,16 @@ def test_orphan_images_are_swept_only_once_old_enough(tmp_path: Path) -> None:
     _, recent = blobs.put(b"\x89PNG imagen de una captura en curso en otro proceso", ".png")
     half_written = orphan.parent / ".tmp-abc123"
     half_written.write_bytes(b"medio archivo")
+    # A group file written and synced by a process killed before its commit, and one still in flight elsewhere.
+    orphan_group = blobs.group_path(blobs.put_group([("c1", b"imagenes de un grupo nunca confirmado")])[0])
+    recent_group = blobs.group_path(blobs.put_group([("c2", b"imagenes de un grupo en curso")])[0])
     old = (SystemClock().now() - timedelta(hours=1)).timestamp()
-    for path in (orphan, half_written):
+    for path in (orphan, half_written, orphan_group):
         os.utime(path, (old, old))
     removed = sweep_orphans(runtime.services.db, blobs, SystemClock().now())
-    assert sorted(removed) == sorted([orphan, half_written])
-    assert not orphan.exists() and not half_written.exists() and recent.exists()  # in flight elsewhere: kept
+    assert sorted(removed) == sorted([orphan, half_written, orphan_group])
+    assert not orphan.exists() and not half_written.exists() and not orphan_group.exists()
+    assert recent.exists() and recent_group.exists()  # in flight elsewhere: kept
     runtime.close()
 
 
@@ -52,7 +56,7 @@ def test_images_of_committed_captures_are_kept(tmp_path: Path) -> None:
             assert c.post("/captures", files={"data": (None, data), **files}).status_code == 201
         blobs = api.services.captures.blobs
         stored = [p for p in blobs.root.rglob("*") if p.is_file()]
-        assert len(stored) == 4
+        assert len(stored) == 1  # the capture's group file
         future = SystemClock().now() + timedelta(days=1)  # all of them "old"
         assert sweep_orphans(api.services.db, blobs, future) == []
         assert all(p.exists() for p in stored)

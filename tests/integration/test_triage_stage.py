@@ -4,22 +4,27 @@ triaged from their encrypted images, once, resumably, and skipped when another w
 from __future__ import annotations
 
 import secrets
+import struct
+import zlib
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
+from sqlalchemy import update
 from sqlmodel import select
 
 from convoca.gestor.synthetic import CaptureGenerator
 from tests.helpers import utc
 from verification import synthetic_images as si
 from verification.records import CaptureTriage
-from verification.triage import TriageThresholds, cross_capture_flags
+from verification.triage import TriageThresholds, cross_capture_flags, decode_small
 from verification.triage_stage import TriageStage
+from workflow.captures.images import check_image
 from workflow.captures.model import CaptureData
 from workflow.captures.records import Capture
 from workflow.captures.service import CaptureService
+from workflow.captures.storage import CaptureImages
 from workflow.clock import FixedClock
 from workflow.engine.store import CalendarStore
 from workflow.participants.service import NewAspirante, NewGestor, Participants
@@ -47,7 +52,22 @@ def defects(i: int) -> tuple[dict[str, bytes], set[tuple[str, str]]]:
         case 3:
             images["foto"] = si.jpeg(si.scene_without_face(3))
             return images, {("foto", "sin_rostro")}
+        case 4:  # whole and well formed, so the capture API takes it; only decoding it shows it is unreadable
+            images["firma"] = undecodable_png(400, 200)
+            return images, {("firma", "ilegible")}
     return images, set()
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def undecodable_png(width: int, height: int) -> bytes:
+    """A PNG with every chunk and CRC right whose image data are not a zlib stream: it passes every header and
+    structure check, and no decoder can read it."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = b"no es un flujo zlib " * 50
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
 
 
 @pytest.fixture
@@ -144,15 +164,61 @@ def test_the_stage_with_worker_processes_gives_the_same_rows(stored) -> None:
     assert {cid: {(f["part"], f["code"]) for f in r.flags} for cid, r in rows.items()} == expected
 
 
-def test_a_missing_image_file_is_triaged_as_unreadable(stored) -> None:
+def test_an_image_the_api_took_but_no_decoder_reads_is_triaged_as_unreadable(stored) -> None:
     db, blobs, expected = stored
-    with db.read_session() as s:
-        victim = s.exec(select(Capture).order_by(Capture.id)).first()
-    assert victim is not None and victim.id is not None
-    blobs.path(victim.reverso_sha256, "." + victim.reverso_type).unlink()
+    assert check_image("firma", undecodable_png(400, 200)) == "png"  # the request path took it
+    assert decode_small(undecodable_png(400, 200), 256) is None
     TriageStage(db, blobs, TriageThresholds(), clock=FixedClock(RECEIVED)).run_pending()
-    flags = {(f["part"], f["code"]) for f in triaged(db)[victim.id].flags}
-    assert flags == expected[victim.id] | {("reverso", "ilegible")}
+    rows = triaged(db)
+    unreadable = {
+        cid for cid, r in rows.items() if any((f["part"], f["code"]) == ("firma", "ilegible") for f in r.flags)
+    }
+    assert unreadable == {cid for cid, flags in expected.items() if ("firma", "ilegible") in flags} != set()
+
+
+def test_a_lost_or_altered_group_file_is_triaged_as_unreadable(stored) -> None:
+    db, blobs, _ = stored
+    with db.read_session() as s:
+        lost, altered = s.exec(select(Capture).order_by(Capture.id).limit(2)).all()
+    assert lost.images_file and altered.images_file and lost.id and altered.id
+    blobs.group_path(lost.images_file).unlink()
+    path = blobs.group_path(altered.images_file)
+    raw = bytearray(path.read_bytes())
+    raw[altered.images_offset + 40] ^= 1  # one bit of the record's ciphertext
+    path.write_bytes(bytes(raw))
+    TriageStage(db, blobs, TriageThresholds(), clock=FixedClock(RECEIVED)).run_pending()
+    rows = triaged(db)
+    everything = {(p, "ilegible") for p in ("anverso", "reverso", "foto", "firma")}
+    for victim in (lost, altered):  # the record holds all four images: all four are unreadable, nothing else
+        assert {(f["part"], f["code"]) for f in rows[victim.id].flags} == everything
+
+
+def test_captures_stored_as_four_files_are_still_read(stored) -> None:
+    """Captures stored before group files keep their four content-addressed files and a NULL images_file."""
+    db, blobs, expected = stored
+    images = CaptureImages(blobs)
+    with db.read_session() as s:
+        old, lost = s.exec(select(Capture).order_by(Capture.id).limit(2)).all()
+    assert old.id and lost.id
+    for capture in (old, lost):  # as release 0004 stored them
+        for part, content in images.read(capture).items():
+            blobs.put(content, "." + getattr(capture, f"{part}_type"))
+        with db.engine.begin() as conn:
+            conn.execute(
+                update(Capture.__table__)  # type: ignore[attr-defined]
+                .where(Capture.__table__.c.id == capture.id)  # type: ignore[attr-defined]
+                .values(images_file=None, images_offset=None, images_length=None)
+            )
+    with db.read_session() as s:
+        old, lost = (s.get(Capture, c.id) for c in (old, lost))
+    assert old is not None and lost is not None and old.images_file is None
+    service = CaptureService(db, CalendarStore(db), blobs, Keyring(KEY))
+    assert service.image(old, "foto") == images.read(old)["foto"] == blobs.read(old.foto_sha256, "." + old.foto_type)
+    blobs.path(lost.reverso_sha256, "." + lost.reverso_type).unlink()
+    TriageStage(db, blobs, TriageThresholds(), clock=FixedClock(RECEIVED)).run_pending()
+    rows = triaged(db)
+    assert {(f["part"], f["code"]) for f in rows[old.id].flags} == expected[old.id]
+    assert {(f["part"], f["code"]) for f in rows[lost.id].flags} == expected[lost.id] | {("reverso", "ilegible")}
 
 
 def test_reused_images_are_found_across_the_stored_captures(stored, db: Database, tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
-"""Stored captures (apoyos). Images live in the capture file store, outside any public path, encrypted; personal
-data are sealed in the row."""
+"""Stored captures (apoyos). Images live in the capture file store, outside any public path, encrypted (``storage.py``:
+a record in a group file, or four files for captures stored before revision 0006); personal data are sealed in the
+row."""
 
 from __future__ import annotations
 
@@ -42,3 +43,7 @@ class Capture(SQLModel, table=True):
     foto_type: str = Field(max_length=4)
     firma_sha256: str = Field(max_length=64)
     firma_type: str = Field(max_length=4)
+    # Where the four images are: a record of a group file (NULL for captures stored as four files, before 0006).
+    images_file: str | None = Field(default=None, max_length=64)
+    images_offset: int | None = Field(default=None)
+    images_length: int | None = Field(default=None)

@@ -1,8 +1,9 @@
 """Remove what a crash left behind in the capture store: image files no committed capture refers to.
 
-A capture's images are written and synced before its row is committed, so a process killed in between leaves
-encrypted files that nothing points at (and half-written temporary files, if killed mid-write). At start-up they
-are removed — but only once older than ``min_age``: another worker may be between its write and its commit now.
+A group's images are written and synced before its rows are committed, so a process killed in between leaves an
+encrypted group file that nothing points at (or a half-written one, if killed mid-write; or, for captures stored
+before group files, four image files and temporary files). At start-up they are removed — but only once older
+than ``min_age``: another worker may be between its write and its commit now.
 """
 
 from __future__ import annotations
@@ -10,28 +11,33 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlmodel import select
+from sqlalchemy import select
 
 from workflow.storage.db import Database
-from workflow.storage.files import BlobStore
+from workflow.storage.files import SealedBlobStore
 
-from .model import IMAGE_PARTS
 from .records import Capture
+from .storage import IMAGE_COLUMNS, CaptureImages
+
+CAPTURE = Capture.__table__  # type: ignore[attr-defined]
 
 
-def referenced(db: Database, blobs: BlobStore) -> set[Path]:
-    """The files of every committed capture's images."""
-    columns = [getattr(Capture, f"{p}_{what}") for p in IMAGE_PARTS for what in ("sha256", "type")]
-    with db.read_session() as s:
-        rows = s.exec(select(*columns)).all()
-    # Each row is (anverso_sha256, anverso_type, reverso_sha256, …): pair each hash with its type.
-    return {blobs.path(sha, "." + kind) for row in rows for sha, kind in zip(row[::2], row[1::2], strict=True)}
+def referenced(db: Database, blobs: SealedBlobStore) -> set[Path]:
+    """The files of every committed capture's images (group files, and the four files of older captures)."""
+    images = CaptureImages(blobs)
+    grouped = select(CAPTURE.c.images_file).where(CAPTURE.c.images_file.is_not(None)).distinct()
+    legacy = select(*(CAPTURE.c[n] for n in ("images_file", *IMAGE_COLUMNS))).where(CAPTURE.c.images_file.is_(None))
+    with db.read_engine.connect() as conn:
+        keep = {blobs.group_path(name) for name in conn.execute(grouped).scalars()}
+        for row in conn.execute(legacy).mappings():
+            keep.update(images.paths(row))
+    return keep
 
 
 MIN_AGE = timedelta(minutes=10)
 
 
-def sweep_orphans(db: Database, blobs: BlobStore, now: datetime, min_age: timedelta = MIN_AGE) -> list[Path]:
+def sweep_orphans(db: Database, blobs: SealedBlobStore, now: datetime, min_age: timedelta = MIN_AGE) -> list[Path]:
     """Delete unreferenced files older than ``min_age`` (``now`` is real time: file times are). Returns them."""
     if not blobs.root.is_dir():
         return []

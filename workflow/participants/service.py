@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from pydantic import ConfigDict, Field
+from sqlalchemy import bindparam
+from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -57,6 +59,16 @@ class Principal:
     aspirante_id: int | None = None
     gestor_id: int | None = None
     reviewer_id: int | None = None
+
+
+_TOKENS, _GESTORES, _REVIEWERS = ApiToken.__table__, Gestor.__table__, Reviewer.__table__  # type: ignore[attr-defined]
+TOKEN_QUERY = (
+    sql_select(_TOKENS.c.id, _TOKENS.c.role, _TOKENS.c.subject_id, _TOKENS.c.expires_at, _TOKENS.c.revoked_at)
+    .add_columns(_GESTORES.c.id.label("gestor_id"), _GESTORES.c.aspirante_id, _REVIEWERS.c.id.label("reviewer_id"))
+    .outerjoin(_GESTORES, (_TOKENS.c.role == Role.gestor.value) & (_GESTORES.c.id == _TOKENS.c.subject_id))
+    .outerjoin(_REVIEWERS, (_TOKENS.c.role == Role.revisor.value) & (_REVIEWERS.c.id == _TOKENS.c.subject_id))
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"))
+)
 
 
 @dataclass(frozen=True)
@@ -118,24 +130,27 @@ class Participants:
             return True
 
     def authenticate(self, token: str, now: datetime) -> Principal | None:
-        with self.db.read_session() as s:
-            record = s.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
-            if record is None or not record.active_at(now):
+        # Every request of every gestor starts here: one Core query (the token and, for a gestor, its aspirante).
+        with self.db.read_engine.connect() as conn:
+            record = conn.execute(TOKEN_QUERY, {"token_hash": hash_token(token)}).first()
+        if (
+            record is None
+            or record.revoked_at is not None
+            or not (record.expires_at is None or now < record.expires_at)
+        ):
+            return None
+        role = Role(record.role)
+        if role is Role.gestor:
+            if record.gestor_id is None:
                 return None
-            assert record.id is not None  # read from the database
-            role = Role(record.role)
-            if role is Role.gestor:
-                gestor = s.get(Gestor, record.subject_id)
-                if gestor is None:
-                    return None
-                return Principal(role, record.id, aspirante_id=gestor.aspirante_id, gestor_id=gestor.id)
-            if role is Role.aspirante:
-                return Principal(role, record.id, aspirante_id=record.subject_id)
-            if role is Role.revisor:
-                if record.subject_id is None or s.get(Reviewer, record.subject_id) is None:
-                    return None
-                return Principal(role, record.id, reviewer_id=record.subject_id)
-            return Principal(role, record.id)
+            return Principal(role, record.id, aspirante_id=record.aspirante_id, gestor_id=record.gestor_id)
+        if role is Role.aspirante:
+            return Principal(role, record.id, aspirante_id=record.subject_id)
+        if role is Role.revisor:
+            if record.reviewer_id is None:
+                return None
+            return Principal(role, record.id, reviewer_id=record.reviewer_id)
+        return Principal(role, record.id)
 
     def tokens(self) -> list[ApiToken]:
         with self.db.read_session() as s:
