@@ -106,7 +106,12 @@ def _capture(rt: Runtime, clock: FixedClock, gestor: Gestor, c: Citizen, n: int)
     images["firma"] = image("png", seed=n)
     receipt, _ = rt.services.captures.submit(gestor, data, images, clock.now())
     clock.set(clock.now() + timedelta(seconds=1))
-    return rt.services.captures._by_capture_id(str(receipt.capture_id)).id  # type: ignore[union-attr]
+    from workflow.captures.records import Capture
+
+    with rt.services.db.read_session() as s:
+        row = s.exec(select(Capture).where(Capture.capture_id == str(receipt.capture_id))).one()
+    assert row.id is not None
+    return row.id
 
 
 def _desk(tmp_path: Path, database_url: str, seed: str, percentage: str = "25") -> Iterator[Desk]:
