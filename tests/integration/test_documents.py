@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pikepdf
@@ -315,3 +315,8 @@ def test_publishing_a_proyecto_needs_a_forced_reason_that_is_stored(db: Database
     row = service.get(published.id)
     assert row is not None and row.published_at == now and row.draft
     assert (row.forced_reason, row.forced_by) == (forced.reason, "admin")
+    # Once forced, the engine's retry finds it published and succeeds; the reason stays.
+    again = service.publish(pid, ["convocatoria"], now + timedelta(minutes=1))
+    assert [v.id for v in again] == [published.id]
+    row = service.get(published.id)
+    assert row is not None and row.published_at == now and row.forced_reason == forced.reason

@@ -152,6 +152,8 @@ class DocumentService:
     def _publish_one(
         self, version: DocumentVersion, cal: Calendar, now: datetime, forced: ForcedPublication | None
     ) -> None:
+        if version.published_at is not None:
+            return  # already published (an administrator may have forced it): nothing to do, nothing to refuse
         if version.draft and forced is None:
             raise refusal(version, cal)
         self._mark_published(version, now, forced if version.draft else None)
