@@ -1,0 +1,252 @@
+"""The portal's pages: public (processes, their calendar and documents) and the aspirante's own (signed in with
+their token, kept in an encrypted, http-only cookie session — never in a URL).
+
+Everything here is scoped to the portal's router: its CSRF check, its session cookie, its security headers and its
+HTML error pages. The JSON API under ``/api/v1`` (bearer tokens, no cookies) is untouched by all of them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Request, Response, Router, get, post
+from litestar.config.csrf import CSRFConfig
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.params import Body
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from workflow.calendar.quotas import demarcaciones
+from workflow.errors import DomainError
+from workflow.participants.records import Role
+
+from ..errors import STATUS
+from ..services import Services
+from . import views
+
+HERE = Path(__file__).parent
+SESSION_HOURS = 8
+
+# No inline script or style anywhere in the portal: everything comes from /static. SVG presentation attributes
+# (fill, stroke) are not styles and need no exception.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cache-Control": "no-store",
+}
+
+
+def template_config() -> TemplateConfig:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html", "svg"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["miles"] = lambda n: "—" if n is None else f"{n:,}".replace(",", " ")
+    return TemplateConfig(engine=JinjaTemplateEngine.from_environment(env))
+
+
+def page(name: str, status: int = 200, **context: Any) -> Template:
+    return Template(template_name=name, context=context, status_code=status, headers=SECURITY_HEADERS)
+
+
+def redirect(path: str) -> Redirect:
+    return Redirect(path=path, status_code=303, headers=SECURITY_HEADERS)
+
+
+# -- pages anyone may open ---------------------------------------------------------------------------------------
+
+
+@get("/", name="portal:home", sync_to_thread=True)
+def home(services: NamedDependency[Services]) -> Template:
+    oples: dict[str, list[views.ProcessView]] = {}
+    now = services.clock.now()
+    for pid in services.calendars.process_ids():
+        active = services.calendars.active(pid)
+        view = views.process_view(active.calendar, active.version.number, now)
+        oples.setdefault(view.ople, []).append(view)
+    return page("home.html", oples=oples)
+
+
+@get("/procesos/{process_id:str}", name="portal:process", sync_to_thread=True)
+def process(services: NamedDependency[Services], process_id: str) -> Template:
+    active = services.calendars.active(process_id)
+    view = views.process_view(active.calendar, active.version.number, services.clock.now())
+    return page("process.html", p=view)
+
+
+@get("/procesos/{process_id:str}/documentos", name="portal:documents", sync_to_thread=True)
+def documents(services: NamedDependency[Services], process_id: str) -> Template:
+    active = services.calendars.active(process_id)
+    view = views.process_view(active.calendar, active.version.number, services.clock.now())
+    rows = views.document_rows(services.documents.versions(process_id, published=True), active.calendar.tz)
+    return page("documents.html", p=view, documents=rows)
+
+
+# -- the aspirante's own pages -----------------------------------------------------------------------------------
+
+
+def signed_in(request: Request, services: Services) -> tuple[Any, Any] | None:
+    """The aspirante of the session's token, while the token is valid and the session is young enough."""
+    token, since = request.session.get("token"), request.session.get("since")
+    if not isinstance(token, str) or not isinstance(since, str):
+        return None
+    now = services.clock.now()
+    try:
+        started = datetime.fromisoformat(since)
+    except ValueError:
+        return None
+    if not timedelta(0) <= datetime.now(UTC) - started <= timedelta(hours=SESSION_HOURS):
+        return None
+    principal = services.participants.authenticate(token, now)
+    if principal is None or principal.role is not Role.aspirante or principal.aspirante_id is None:
+        return None
+    aspirante = services.participants.aspirante(principal.aspirante_id)
+    return (principal, aspirante) if aspirante is not None else None
+
+
+@get("/aspirante/entrar", name="portal:sign-in", sync_to_thread=False)
+def sign_in_form() -> Template:
+    return page("sign_in.html", errors=[], token_error=None)
+
+
+@post("/aspirante/entrar", sync_to_thread=True, status_code=303)
+def sign_in(
+    request: Request,
+    services: NamedDependency[Services],
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Template | Redirect:
+    token = (data.get("token") or "").strip()
+    problem = None
+    if not token:
+        problem = "Escriba su token de acceso."
+    else:
+        principal = services.participants.authenticate(token, services.clock.now())
+        if principal is None:
+            problem = "El token no es válido, fue revocado o ya venció. Revíselo y vuelva a escribirlo."
+        elif principal.role is not Role.aspirante:
+            problem = "Ese token no es de una persona aspirante. Use el token que el OPLE le entregó al registrarla."
+    if problem is not None:
+        return page("sign_in.html", status=422, errors=[(problem, "token")], token_error=problem)
+    request.clear_session()
+    request.set_session({"token": token, "since": datetime.now(UTC).isoformat()})
+    return redirect("/aspirante")
+
+
+@post("/aspirante/salir", sync_to_thread=False, status_code=303)
+def sign_out(request: Request) -> Redirect:
+    request.clear_session()
+    return redirect("/aspirante/entrar?salida=1")
+
+
+@get("/aspirante", name="portal:aspirante", sync_to_thread=True)
+def aspirante_page(request: Request, services: NamedDependency[Services]) -> Template | Redirect:
+    who = signed_in(request, services)
+    if who is None:
+        request.clear_session()
+        return redirect("/aspirante/entrar")
+    _, aspirante = who
+    active = services.calendars.active(aspirante.process_id)
+    cal = active.calendar
+    progress = services.progress.of(aspirante, services.clock.now())
+    cargo = next((c for c in cal.cargos if c.id == aspirante.cargo_id), None)
+    demarcacion = next(
+        (u.name for u in (demarcaciones(cal, cargo) if cargo else []) if u.id == aspirante.demarcacion_id),
+        aspirante.demarcacion_id,
+    )
+    view = views.progress_view(progress, cal.tz)
+    return page(
+        "aspirante.html",
+        aspirante=aspirante,
+        cargo=cargo.name if cargo else aspirante.cargo_id,
+        demarcacion=demarcacion,
+        process_name=cal.process.name,
+        process_id=aspirante.process_id,
+        v=view,
+    )
+
+
+# -- errors as pages ---------------------------------------------------------------------------------------------
+
+ERROR_TITLES = {
+    400: "La solicitud no es válida",
+    403: "No puede hacer esto",
+    404: "No encontramos esta página",
+    405: "Método no permitido",
+    409: "Conflicto con el estado actual",
+    422: "Los datos no son válidos",
+}
+
+
+def error_page(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, DomainError):
+        status, detail = STATUS[exc.kind], exc.message
+    elif isinstance(exc, PermissionDeniedException | NotAuthorizedException) and "CSRF" in str(exc.detail):
+        status, detail = 403, "El formulario venció o no vino de este sitio. Vuelva a la página e inténtelo de nuevo."
+    elif isinstance(exc, HTTPException):
+        status, detail = exc.status_code, ERROR_TITLES.get(exc.status_code, "Error en la solicitud")
+    else:
+        raise exc
+    title = ERROR_TITLES.get(status, "Error en la solicitud")
+    return page("error.html", status=status, title=title, detail=detail)
+
+
+class Shared(DefineMiddleware):
+    """A middleware definition registered as it is: Litestar deep-copies a router when it registers it, and the
+    session backend's cipher cannot be copied (nor needs to be)."""
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict) -> Shared:
+        return self
+
+
+def portal_router(secret: bytes) -> Router:
+    """The portal's pages and static files. ``secret`` (32 bytes, the same in every worker) keys the session's
+    encryption and the CSRF tokens' signatures."""
+    csrf = CSRFConfig(
+        secret=hashlib.sha256(b"convoca/portal/csrf" + secret).hexdigest(),
+        cookie_name="convoca_csrf",
+        cookie_secure=True,
+        cookie_httponly=True,
+        cookie_samesite="strict",
+    )
+    session = CookieBackendConfig(
+        secret=hashlib.sha256(b"convoca/portal/session" + secret).digest(),
+        key="convoca_sesion",
+        max_age=SESSION_HOURS * 3600,
+        secure=True,
+        httponly=True,
+        samesite="strict",
+    )
+    handlers: list[Callable[..., Any]] = [home, process, documents, sign_in_form, sign_in, sign_out, aspirante_page]
+    return Router(
+        path="/",
+        route_handlers=[
+            *handlers,
+            create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
+        ],
+        middleware=[
+            Shared(session.middleware.middleware, **session.middleware.kwargs),
+            DefineMiddleware(CSRFMiddleware, config=csrf),
+        ],
+        exception_handlers={DomainError: error_page, HTTPException: error_page},
+        include_in_schema=False,
+    )
