@@ -32,6 +32,7 @@ from workflow.errors import DomainError
 from workflow.participants.records import Role
 
 from ..errors import STATUS
+from ..schemas import ProcessId
 from ..services import Services
 from . import views
 
@@ -86,14 +87,14 @@ def home(services: NamedDependency[Services]) -> Template:
 
 
 @get("/procesos/{process_id:str}", name="portal:process", sync_to_thread=True)
-def process(services: NamedDependency[Services], process_id: str) -> Template:
+def process(services: NamedDependency[Services], process_id: ProcessId) -> Template:
     active = services.calendars.active(process_id)
     view = views.process_view(active.calendar, active.version.number, services.clock.now())
     return page("process.html", p=view)
 
 
 @get("/procesos/{process_id:str}/documentos", name="portal:documents", sync_to_thread=True)
-def documents(services: NamedDependency[Services], process_id: str) -> Template:
+def documents(services: NamedDependency[Services], process_id: ProcessId) -> Template:
     active = services.calendars.active(process_id)
     view = views.process_view(active.calendar, active.version.number, services.clock.now())
     rows = views.document_rows(services.documents.versions(process_id, published=True), active.calendar.tz)

@@ -234,7 +234,7 @@ def timeline_svg(resolved: list, rows: list[PhaseRow], now: datetime, tz: ZoneIn
     local = start.astimezone(tz)
     month = datetime(local.year, local.month, 1, tzinfo=tz)
     while month <= end:
-        if month >= start:
+        if month >= start and x(month) < WIDTH - 50:  # a label that would not fit at the right edge is left out
             ticks.append(Tick(x(month), f"{MONTHS[month.month - 1]} {month.year % 100:02d}"))
         month = datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=tz)
     today = x(now) if start <= now <= end else None
