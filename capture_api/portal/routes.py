@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,22 +34,10 @@ from workflow.participants.records import Role
 from ..errors import STATUS
 from ..schemas import ProcessId
 from ..services import Services
-from . import views
+from . import admin, desk, views
+from .web import SESSION_HOURS, page, redirect, signed_in, to_sign_in
 
 HERE = Path(__file__).parent
-SESSION_HOURS = 8
-
-# No inline script or style anywhere in the portal: everything comes from /static. SVG presentation attributes
-# (fill, stroke) are not styles and need no exception.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-    "Cache-Control": "no-store",
-}
 
 
 def template_config() -> TemplateConfig:
@@ -62,14 +50,6 @@ def template_config() -> TemplateConfig:
     )
     env.filters["miles"] = lambda n: "—" if n is None else f"{n:,}".replace(",", " ")
     return TemplateConfig(engine=JinjaTemplateEngine.from_environment(env))
-
-
-def page(name: str, status: int = 200, **context: Any) -> Template:
-    return Template(template_name=name, context=context, status_code=status, headers=SECURITY_HEADERS)
-
-
-def redirect(path: str) -> Redirect:
-    return Redirect(path=path, status_code=303, headers=SECURITY_HEADERS)
 
 
 # -- pages anyone may open ---------------------------------------------------------------------------------------
@@ -104,66 +84,53 @@ def documents(services: NamedDependency[Services], process_id: ProcessId) -> Tem
 # -- the aspirante's own pages -----------------------------------------------------------------------------------
 
 
-def signed_in(request: Request, services: Services) -> tuple[Any, Any] | None:
-    """The aspirante of the session's token, while the token is valid and the session is young enough."""
-    token, since = request.session.get("token"), request.session.get("since")
-    if not isinstance(token, str) or not isinstance(since, str):
-        return None
-    now = services.clock.now()
-    try:
-        started = datetime.fromisoformat(since)
-    except ValueError:
-        return None
-    if not timedelta(0) <= datetime.now(UTC) - started <= timedelta(hours=SESSION_HOURS):
-        return None
-    principal = services.participants.authenticate(token, now)
-    if principal is None or principal.role is not Role.aspirante or principal.aspirante_id is None:
-        return None
-    aspirante = services.participants.aspirante(principal.aspirante_id)
-    return (principal, aspirante) if aspirante is not None else None
+# Where each role lands after signing in; other roles' tokens open nothing in the portal yet.
+HOMES = {Role.aspirante: "/aspirante", Role.revisor: "/mesa", Role.admin: "/admin"}
 
 
-@get("/aspirante/entrar", name="portal:sign-in", sync_to_thread=False)
+@get("/entrar", name="portal:sign-in", sync_to_thread=False)
 def sign_in_form() -> Template:
     return page("sign_in.html", errors=[], token_error=None)
 
 
-@post("/aspirante/entrar", sync_to_thread=True, status_code=303)
+@post("/entrar", sync_to_thread=True, status_code=303)
 def sign_in(
     request: Request,
     services: NamedDependency[Services],
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template | Redirect:
     token = (data.get("token") or "").strip()
-    problem = None
+    principal, problem = None, None
     if not token:
         problem = "Escriba su token de acceso."
     else:
         principal = services.participants.authenticate(token, services.clock.now())
         if principal is None:
             problem = "El token no es válido, fue revocado o ya venció. Revíselo y vuelva a escribirlo."
-        elif principal.role is not Role.aspirante:
-            problem = "Ese token no es de una persona aspirante. Use el token que el OPLE le entregó al registrarla."
-    if problem is not None:
+        elif principal.role not in HOMES:
+            problem = (
+                "Ese token no abre ninguna página del portal. Use el token que el OPLE le entregó como persona "
+                "aspirante, integrante de la mesa de control o administradora."
+            )
+    if problem is not None or principal is None:
         return page("sign_in.html", status=422, errors=[(problem, "token")], token_error=problem)
     request.clear_session()
     request.set_session({"token": token, "since": datetime.now(UTC).isoformat()})
-    return redirect("/aspirante")
+    return redirect(HOMES[principal.role])
 
 
-@post("/aspirante/salir", sync_to_thread=False, status_code=303)
+@post("/salir", sync_to_thread=False, status_code=303)
 def sign_out(request: Request) -> Redirect:
     request.clear_session()
-    return redirect("/aspirante/entrar?salida=1")
+    return redirect("/entrar")
 
 
 @get("/aspirante", name="portal:aspirante", sync_to_thread=True)
 def aspirante_page(request: Request, services: NamedDependency[Services]) -> Template | Redirect:
-    who = signed_in(request, services)
-    if who is None:
-        request.clear_session()
-        return redirect("/aspirante/entrar")
-    _, aspirante = who
+    principal = signed_in(request, services, Role.aspirante)
+    aspirante = services.participants.aspirante(principal.aspirante_id or 0) if principal else None
+    if aspirante is None:
+        return to_sign_in(request)
     active = services.calendars.active(aspirante.process_id)
     cal = active.calendar
     progress = services.progress.of(aspirante, services.clock.now())
@@ -237,7 +204,9 @@ def portal_router(secret: bytes) -> Router:
         httponly=True,
         samesite="strict",
     )
-    handlers: list[Callable[..., Any]] = [home, process, documents, sign_in_form, sign_in, sign_out, aspirante_page]
+    handlers: list[Callable[..., Any]] = [
+        home, process, documents, sign_in_form, sign_in, sign_out, aspirante_page, *desk.HANDLERS, *admin.HANDLERS
+    ]  # fmt: skip
     return Router(
         path="/",
         route_handlers=[

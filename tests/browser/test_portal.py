@@ -20,6 +20,7 @@ from convoca.gestor.client import CaptureQueue, GestorClient
 from convoca.gestor.synthetic import CaptureGenerator
 from tests.helpers import utc
 from tests.integration.api_server import DURANGO, ROOT, ApiServer, Registered, register, start_server
+from tests.integration.test_review import Desk, _desk
 from workflow.documents.service import ForcedPublication
 from workflow.participants.records import Role
 
@@ -113,7 +114,7 @@ def test_an_aspirante_signs_in_with_their_token_and_sees_their_progress(
     page: Page, aspirante: Registered, server: ApiServer
 ) -> None:
     page.goto("/aspirante")
-    expect(page).to_have_url(re.compile("/aspirante/entrar$"))
+    expect(page).to_have_url(re.compile("/entrar$"))
     page.get_by_role("button", name="Entrar").click()
     expect(page).to_have_title(re.compile("^Error: "))
     summary = page.get_by_role("alert")
@@ -126,7 +127,7 @@ def test_an_aspirante_signs_in_with_their_token_and_sees_their_progress(
     expect(summary).to_contain_text("no es válido")
     page.get_by_label("Token de acceso").fill(aspirante.gestor)  # a gestor's token does not open this page
     page.get_by_role("button", name="Entrar").click()
-    expect(summary).to_contain_text("no es de una persona aspirante")
+    expect(summary).to_contain_text("no abre ninguna página del portal")
 
     page.get_by_label("Token de acceso").fill(aspirante.aspirante)
     page.get_by_role("button", name="Entrar").click()
@@ -143,9 +144,9 @@ def test_an_aspirante_signs_in_with_their_token_and_sees_their_progress(
     assert aspirante.aspirante not in session["value"]
 
     page.get_by_role("button", name="Salir").click()
-    expect(page).to_have_url(re.compile("/aspirante/entrar"))
+    expect(page).to_have_url(re.compile("/entrar"))
     page.goto("/aspirante")
-    expect(page).to_have_url(re.compile("/aspirante/entrar$"))
+    expect(page).to_have_url(re.compile("/entrar$"))
 
 
 def focused(page: Page) -> str:
@@ -184,7 +185,7 @@ def test_keyboard_only_from_the_home_page_to_the_documents_and_the_sign_in(page:
             break
     assert "Descargar PDF" in focused(page)
 
-    page.goto("/aspirante/entrar")
+    page.goto("/entrar")
     for _ in range(10):
         page.keyboard.press("Tab")
         if focused(page).startswith("#token"):
@@ -205,14 +206,122 @@ def serious(page: Page) -> list[str]:
 
 def test_no_serious_accessibility_violation_on_any_page(page: Page, aspirante: Registered) -> None:
     found = {}
-    for path in ["/", f"/procesos/{DURANGO}", f"/procesos/{DURANGO}/documentos", "/aspirante/entrar", "/procesos/x"]:
+    for path in ["/", f"/procesos/{DURANGO}", f"/procesos/{DURANGO}/documentos", "/entrar", "/procesos/x"]:
         page.goto(path)
         found[path] = serious(page)
     screenshots(page, "no-encontrado")
-    page.goto("/aspirante/entrar")
+    page.goto("/entrar")
     page.get_by_role("button", name="Entrar").click()
     found["entrar con error"] = serious(page)
     page.get_by_label("Token de acceso").fill(aspirante.aspirante)
     page.get_by_role("button", name="Entrar").click()
     found["/aspirante"] = serious(page)
     assert found == {k: [] for k in found}
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[Desk]:
+    """A final run whose sample sent a quarter of an aspirante's 30 valid apoyos to the mesa de control."""
+    yield from _desk(tmp_path, f"sqlite:///{tmp_path / 'convoca.sqlite3'}", "5eed" * 8)
+
+
+def test_a_reviewer_decides_three_apoyos_by_keyboard(browser: Browser, desk: Desk) -> None:
+    context = browser.new_context(base_url=desk.api.url, locale="es-MX")
+    page = context.new_page()
+    try:
+        token = desk.reviewer("Rita Revisora")
+        page.goto("/mesa")
+        expect(page).to_have_url(re.compile("/entrar$"))
+        page.get_by_label("Token de acceso").fill(token)
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(re.compile("/mesa$"))
+        before = len([i for i in desk.items() if i.decision_id is None])
+        assert before >= 3
+        page.get_by_role("link", name="Proceso Electoral Local 2021-2022").click()
+        folios = []
+        for n, key in enumerate(["a", "1", "a"]):
+            heading = page.get_by_role("heading", level=1)
+            expect(heading).to_have_text(re.compile(r"^Apoyo "))
+            folios.append(heading.inner_text())
+            # The four images load, behind the session.
+            page.wait_for_function(
+                "() => document.images.length === 4 && [...document.images].every(i => i.complete && i.naturalWidth)",
+                timeout=15000,
+            )
+            if n == 0:
+                screenshots(page, "mesa")
+                assert serious(page) == []
+            page.locator("body").press(key)  # the decision's key checks it…
+            expect(page.locator(f'input[name="decision"][data-key="{key}"]')).to_be_checked()
+            with page.expect_navigation():
+                page.keyboard.press("Enter")  # …and Enter records it; the next apoyo comes
+            expect(page.get_by_role("alert")).to_have_count(0)
+            expect(page.get_by_role("heading", level=1)).not_to_have_text(folios[-1])
+        assert len(set(folios)) == 3
+        decided = [i for i in desk.items() if i.decision_id is not None]
+        assert len(decided) == 3
+        # «otro» needs a note: refused, the same apoyo shown again with the error linked to the note.
+        folio = page.get_by_role("heading", level=1).inner_text()
+        page.get_by_label(re.compile("Otro")).check()
+        page.get_by_role("button", name="Registrar decisión").click()
+        expect(page.get_by_role("alert")).to_be_visible()
+        expect(page.get_by_role("heading", level=1)).to_have_text(folio)
+        screenshots(page, "mesa-error")
+    finally:
+        context.close()
+
+
+def test_an_administrator_sees_a_broken_calendar_by_line_then_applies_an_amendment(
+    browser: Browser, tmp_path: Path
+) -> None:
+    api = start_server(tmp_path, utc("2022-01-20T18:00:00Z"))
+    context = browser.new_context(base_url=api.url, locale="es-MX")
+    page = context.new_page()
+    try:
+        text = (ROOT / "calendars" / f"{DURANGO}.yaml").read_text()
+        lines = text.splitlines(keepends=True)
+        line = next(i for i, t in enumerate(lines) if t.strip() == "end: 2022-03-29") + 1  # registro-ayuntamientos
+        broken = "".join([*lines[: line - 1], "    end: 2022-13-45\n", *lines[line:]])
+        amended = "".join([*lines[: line - 1], "    end: 2022-03-31\n", *lines[line:]])
+
+        token = api.services.participants.issue_token(Role.admin, api.clock.now(), label="test").token
+        page.goto("/entrar")
+        page.get_by_label("Token de acceso").fill(token)
+        page.get_by_role("button", name="Entrar").click()
+        expect(page).to_have_url(re.compile("/admin$"))
+        page.get_by_role("link", name=re.compile("Modificar el calendario")).click()
+
+        def upload(content: str) -> None:
+            page.get_by_label("Archivo del calendario (YAML)").set_input_files(
+                files=[{"name": "durango.yaml", "mimeType": "application/yaml", "buffer": content.encode()}]
+            )
+            page.get_by_label("Acuerdo o motivo del cambio").fill("Acuerdo IEPC/CG015/2022 (prueba)")
+            page.get_by_role("button", name="Revisar el cambio").click()
+
+        upload(broken)
+        expect(page).to_have_title(re.compile("^Error: "))
+        expect(page.get_by_role("alert")).to_contain_text(f"Línea {line}, columna")
+        expect(page.locator(".problems")).to_contain_text("2022-13-45")
+        screenshots(page, "admin-calendario-error")
+        assert serious(page) == []
+
+        upload(amended)
+        expect(page.get_by_role("heading", level=1)).to_have_text("Revisar el cambio antes de aplicarlo")
+        row = page.get_by_role("row", name=re.compile("Solicitud de registro de candidaturas independientes \\(Ayunt"))
+        expect(row).to_contain_text("2022-03-22 00:00 CST – 2022-03-29 24:00 CST")
+        expect(row).to_contain_text("2022-03-22 00:00 CST – 2022-03-31 24:00 CST")
+        expect(page.get_by_role("row")).to_have_count(2)  # the header and the one phase that changes
+        screenshots(page, "admin-calendario-cambios")
+        assert api.services.calendars.active(DURANGO).version.number == 1  # nothing applied yet
+
+        page.get_by_role("button", name="Aplicar el cambio").click()
+        expect(page).to_have_url(re.compile(f"/procesos/{DURANGO}$"))
+        assert api.services.calendars.active(DURANGO).version.number == 2
+        expect(page.get_by_role("row", name=re.compile("Solicitud de registro.*Ayuntamientos"))).to_contain_text(
+            "2022-03-31 24:00 CST"
+        )
+        title = page.locator("svg g title", has_text="Solicitud de registro de candidaturas independientes (Ayunt")
+        expect(title).to_contain_text("2022-03-31 24:00 CST")
+    finally:
+        context.close()
+        api.stop()

@@ -13,7 +13,7 @@ from tests.helpers import utc
 from tests.integration.api_server import DURANGO, ApiServer, Registered, register, start_server
 from workflow.participants.records import Role
 
-PUBLIC = ["/", f"/procesos/{DURANGO}", f"/procesos/{DURANGO}/documentos", "/aspirante/entrar"]
+PUBLIC = ["/", f"/procesos/{DURANGO}", f"/procesos/{DURANGO}/documentos", "/entrar"]
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +49,14 @@ class Browserish:
                 self.jar[name] = value
         return r
 
-    def csrf(self, path: str = "/aspirante/entrar") -> str:
+    def csrf(self, path: str = "/entrar") -> str:
         page = self.request("GET", path).text
         match = re.search(r'name="_csrf_token" value="([^"]+)"', page)
         assert match, page
         return match.group(1)
 
     def sign_in(self, token: str) -> httpx.Response:
-        return self.request("POST", "/aspirante/entrar", data={"_csrf_token": self.csrf(), "token": token})
+        return self.request("POST", "/entrar", data={"_csrf_token": self.csrf(), "token": token})
 
 
 def test_every_portal_page_has_the_security_headers_and_the_api_does_not(api: ApiServer) -> None:
@@ -85,18 +85,18 @@ def test_a_form_without_its_csrf_token_is_refused_in_spanish(api: ApiServer, per
     b = Browserish(api.url)
     b.csrf()  # the CSRF cookie is set
     for form in [{"token": person.aspirante}, {"token": person.aspirante, "_csrf_token": "falso"}]:
-        r = b.request("POST", "/aspirante/entrar", data=form)
+        r = b.request("POST", "/entrar", data=form)
         assert r.status_code == 403 and "El formulario venció" in r.text
         assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
         assert "convoca_sesion" not in b.jar
     # A form posted from elsewhere, without the cookie, is refused too.
-    other = httpx.post(f"{api.url}/aspirante/entrar", data={"_csrf_token": b.csrf(), "token": person.aspirante})
+    other = httpx.post(f"{api.url}/entrar", data={"_csrf_token": b.csrf(), "token": person.aspirante})
     assert other.status_code == 403
 
 
 def test_csrf_cookie_and_session_cookie_are_http_only_secure_and_strict(api: ApiServer, person: Registered) -> None:
     b = Browserish(api.url)
-    first = b.request("GET", "/aspirante/entrar")
+    first = b.request("GET", "/entrar")
     signed = b.sign_in(person.aspirante)
     assert signed.status_code == 303 and signed.headers["location"] == "/aspirante"
     for header in [*first.headers.get_list("set-cookie"), *signed.headers.get_list("set-cookie")]:
@@ -122,12 +122,12 @@ def test_a_revoked_token_or_a_tampered_cookie_ends_the_session(api: ApiServer) -
     assert b.request("GET", "/aspirante").status_code == 200
     tampered = Browserish(api.url)
     tampered.jar = {**b.jar, "convoca_sesion": b.jar["convoca_sesion"][:-4] + "AAAA"}
-    assert tampered.request("GET", "/aspirante").headers.get("location") == "/aspirante/entrar"
+    assert tampered.request("GET", "/aspirante").headers.get("location") == "/entrar"
     principal = api.services.participants.authenticate(other.aspirante, api.clock.now())
     assert principal is not None
     api.services.participants.revoke(principal.token_id, api.clock.now())
     gone = b.request("GET", "/aspirante")
-    assert gone.status_code == 303 and gone.headers["location"] == "/aspirante/entrar"
+    assert gone.status_code == 303 and gone.headers["location"] == "/entrar"
 
 
 def test_no_public_page_shows_personal_data(api: ApiServer, person: Registered) -> None:
@@ -136,3 +136,18 @@ def test_no_public_page_shows_personal_data(api: ApiServer, person: Registered) 
             text = c.get(path).text
             for secret in [person.aspirante, person.gestor, person.clave, "Gestor Privado Ejemplar", "Ana Portal"]:
                 assert secret not in text, (path, secret)
+
+
+def test_the_desk_and_the_administration_need_their_role(api: ApiServer, person: Registered) -> None:
+    anonymous = Browserish(api.url)
+    for path in ["/mesa", f"/mesa/{DURANGO}", "/admin", f"/admin/procesos/{DURANGO}/calendario", "/aspirante"]:
+        r = anonymous.request("GET", path)
+        assert r.status_code == 303 and r.headers["location"] == "/entrar", path
+    assert anonymous.request("GET", "/mesa/imagenes/1/anverso").status_code == 401
+    b = Browserish(api.url)
+    assert b.sign_in(person.aspirante).headers["location"] == "/aspirante"
+    for path in ["/mesa", "/admin"]:  # an aspirante's session opens neither: it is ended
+        assert b.request("GET", path).headers["location"] == "/entrar", path
+    assert b.request("GET", "/mesa/imagenes/1/anverso").status_code == 401
+    refused = Browserish(api.url).sign_in(person.gestor)
+    assert refused.status_code == 422 and "no abre ninguna página del portal" in refused.text
