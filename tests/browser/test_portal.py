@@ -156,6 +156,15 @@ def focused(page: Page) -> str:
     )
 
 
+def tab_to(page: Page, text: str, most: int = 30) -> None:
+    """Press Tab until the focused element's description holds ``text``."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if text in focused(page):
+            return
+    raise AssertionError(f"«{text}» no se alcanzó con {most} tabulaciones; foco en {focused(page)}")
+
+
 def test_keyboard_only_from_the_home_page_to_the_documents_and_the_sign_in(page: Page, aspirante: Registered) -> None:
     page.goto("/")
     page.keyboard.press("Tab")
@@ -164,32 +173,19 @@ def test_keyboard_only_from_the_home_page_to_the_documents_and_the_sign_in(page:
     assert skip == "rgb(255, 191, 71)"  # the focus colour: visible
     page.keyboard.press("Enter")
     assert focused(page).startswith("#contenido")
-    for _ in range(10):  # the first link of the content is the process
-        page.keyboard.press("Tab")
-        if "/procesos/" in focused(page):
-            break
+    tab_to(page, "/procesos/")  # the first link of the content is the process
     assert focused(page).startswith("/procesos/durango-2021-2022 ")
     link = page.evaluate("() => getComputedStyle(document.activeElement).backgroundColor")
     assert link == "rgb(255, 191, 71)"
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile("/procesos/durango-2021-2022$"))
-    for _ in range(25):
-        page.keyboard.press("Tab")
-        if "Ver los documentos oficiales" in focused(page):
-            break
+    tab_to(page, "Ver los documentos oficiales")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile("/documentos$"))
-    for _ in range(25):
-        page.keyboard.press("Tab")
-        if "Descargar PDF" in focused(page):
-            break
-    assert "Descargar PDF" in focused(page)
+    tab_to(page, "Descargar PDF")
 
     page.goto("/entrar")
-    for _ in range(10):
-        page.keyboard.press("Tab")
-        if focused(page).startswith("#token"):
-            break
+    tab_to(page, "#token")
     page.keyboard.type(aspirante.aspirante)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Su avance, Ana Portal")
