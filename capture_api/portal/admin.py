@@ -4,13 +4,10 @@ dates it changes side by side, then apply it with the agreement that approves it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from workflow.calendar.loader import CalendarError
@@ -22,7 +19,7 @@ from workflow.participants.service import Principal
 
 from ..schemas import ProcessId
 from ..services import Services
-from .web import page, redirect, signed_in, to_sign_in
+from .web import Form, Upload, page, redirect, signed_in, to_sign_in
 
 FIELD = "calendario"
 MAX_BYTES = 1024 * 1024
@@ -101,7 +98,7 @@ def amendment_preview(
     request: Request,
     services: NamedDependency[Services],
     process_id: ProcessId,
-    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+    data: Upload,
 ) -> Template | Redirect:
     if admin(request, services) is None:
         return to_sign_in(request)
@@ -148,7 +145,7 @@ def amendment_apply(
     request: Request,
     services: NamedDependency[Services],
     process_id: ProcessId,
-    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    data: Form,
 ) -> Template | Redirect:
     principal = admin(request, services)
     if principal is None:

@@ -9,8 +9,7 @@ from typing import Annotated
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, PathParameter, QueryParameter
+from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 from pydantic import ValidationError
 
@@ -23,7 +22,7 @@ from workflow.participants.records import Role
 from ..controllers.review import PRIVATE, decision_label
 from ..schemas import ProcessId, RowId
 from ..services import Services
-from .web import SECURITY_HEADERS, page, redirect, signed_in, to_sign_in
+from .web import SECURITY_HEADERS, Form, page, redirect, signed_in, to_sign_in
 
 # The key that picks each decision on the desk's page (shown beside it).
 KEYS = ["a", "1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "q", "w", "e", "r", "t"]
@@ -105,7 +104,7 @@ def desk_decide(
     services: NamedDependency[Services],
     process_id: ProcessId,
     apoyo_id: RowId,
-    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    data: Form,
 ) -> Template | Redirect:
     who = reviewer(request, services)
     if who is None:

@@ -10,18 +10,16 @@ import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request, Response, Router, get, post
 from litestar.config.csrf import CSRFConfig
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
-from litestar.params import Body
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -35,7 +33,7 @@ from ..errors import STATUS
 from ..schemas import ProcessId
 from ..services import Services
 from . import admin, desk, views
-from .web import SESSION_HOURS, page, redirect, signed_in, to_sign_in
+from .web import SESSION_HOURS, Form, page, redirect, signed_in, to_sign_in
 
 HERE = Path(__file__).parent
 
@@ -97,7 +95,7 @@ def sign_in_form() -> Template:
 def sign_in(
     request: Request,
     services: NamedDependency[Services],
-    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    data: Form,
 ) -> Template | Redirect:
     token = (data.get("token") or "").strip()
     principal, problem = None, None

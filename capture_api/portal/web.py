@@ -4,9 +4,11 @@ session's token speaks for."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from workflow.participants.records import Role
@@ -15,6 +17,10 @@ from workflow.participants.service import Principal
 from ..services import Services
 
 SESSION_HOURS = 8
+
+# A form's fields, as the portal's pages post them (the CSRF token among them).
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 # No inline script or style anywhere in the portal: everything comes from /static. SVG presentation attributes
 # (fill, stroke) are not styles and need no exception. Only the pages that need a script (the review desk's
