@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 # Debian packages: WeasyPrint's text stack and fonts for the documents; PostgreSQL for the tests (they start a
-# throwaway server of their own).
+# throwaway server of their own); Chromium for the portal's browser tests (Playwright drives Debian's build at
+# /usr/bin/chromium: never `playwright install`, which downloads a browser of its own).
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2
-TEST_PACKAGES := $(RUN_PACKAGES) postgresql
+TEST_PACKAGES := $(RUN_PACKAGES) postgresql chromium
 PORT ?= 8000
 
 .PHONY: run test lint format setup clean

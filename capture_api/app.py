@@ -17,6 +17,7 @@ from .controllers.processes import ProcessController
 from .controllers.review import ReviewController
 from .controllers.verification import VerificationController
 from .errors import HANDLERS
+from .portal import portal_router, template_config
 from .services import Services
 
 # Four images of up to 4 MiB each, plus the JSON part.
@@ -48,7 +49,7 @@ def create_app(
         ],
     )
     app = Litestar(
-        route_handlers=[api, health],
+        route_handlers=[api, health, portal_router(services.portal_secret())],
         dependencies={"services": Provide(lambda: services, sync_to_thread=False)},
         exception_handlers=HANDLERS,
         openapi_config=OpenAPIConfig(
@@ -59,6 +60,7 @@ def create_app(
             path="/schema",
             components=Components(security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer")}),
         ),
+        template_config=template_config(),
         request_max_body_size=MAX_BODY,
         logging_config=None,  # logging is configured by the command that runs the app
         on_startup=list(on_startup),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,3 +36,7 @@ class Services:
     trail: Trail
     # Called after an amendment is stored, so the engine re-plans at once (set when the engine runs in-process).
     on_calendar_applied: Callable[[], None] = field(default=lambda: None)
+    # The portal's secret (32 bytes: its session cookie's encryption, its CSRF tokens), asked for once when the
+    # application is made. The wiring derives it from the capture key, so every worker shares it; by default it is
+    # new in each process (sessions then last as long as the process).
+    portal_secret: Callable[[], bytes] = field(default=lambda: secrets.token_bytes(32))

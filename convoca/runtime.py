@@ -179,6 +179,7 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
         desk=desk,
         audiencia=Audiencia(db, calendars, objection_images),
         trail=Trail(db, calendars),
+        portal_secret=lambda: keyring.subkey("convoca/portal"),
     )
     engine = Engine(
         db,

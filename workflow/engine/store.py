@@ -109,17 +109,8 @@ class CalendarStore:
             raise CalendarError(
                 [Problem(file, 1, 1, "indique el motivo del cambio (p. ej. el acuerdo que lo aprueba)")]
             )
-        loaded = parse_calendar(text, file)
+        loaded = self._parsed_for(text, file, process_id)
         cal = loaded.calendar
-        if process_id is not None and cal.process.id != process_id:
-            _, source, _ = read_yaml(text, file)
-            raise CalendarError(
-                [
-                    source.problem(
-                        ("process", "id"), f"el calendario es del proceso «{cal.process.id}», no de «{process_id}»"
-                    )
-                ]
-            )
         with self.db.write_session() as s:
             proc = s.get(ProcessRecord, cal.process.id)
             if proc is None:
@@ -137,23 +128,9 @@ class CalendarStore:
                     raise ConcurrentChange(file) from None  # another process created it at the same moment
                 number = 1
             else:
-                current = s.exec(
-                    select(CalendarVersion).where(
-                        CalendarVersion.process_id == proc.id, CalendarVersion.number == proc.active_version
-                    )
-                ).one()
+                current, now = self._judge(s, proc, loaded, text, file, now)
                 if current.sha256 == loaded.sha256:
                     return current
-                transitions = s.exec(select(Transition).where(Transition.process_id == proc.id)).all()
-                fired = {(t.phase_id, t.edge) for t in transitions}
-                lived = [current.created_at, *(max(t.fired_at, t.scheduled_at) for t in transitions)]
-                now = max(now, *lived)
-                problems = amendment_problems(self._parse(current).calendar, cal, now, fired)
-                for check in self.amendment_checks:
-                    problems += check(s, proc.id, cal)
-                if problems:
-                    _, source, _ = read_yaml(text, file)
-                    raise CalendarError([source.problem(path, message) for path, message in problems])
                 number = proc.active_version + 1
             version = CalendarVersion(
                 process_id=proc.id,
@@ -174,6 +151,54 @@ class CalendarStore:
                 raise ConcurrentChange(file) from None
         self._parsed[loaded.sha256] = loaded
         return version
+
+    def check(self, text: str, *, file: str, now: datetime, process_id: str | None = None) -> LoadedCalendar:
+        """What ``apply`` would say of ``text``, storing nothing: the calendar it would put in force, or a
+        ``CalendarError`` with every problem (invalid, another process, a change to the past)."""
+        loaded = self._parsed_for(text, file, process_id)
+        with self.db.read_session() as s:
+            proc = s.get(ProcessRecord, loaded.calendar.process.id)
+            if proc is not None:
+                self._judge(s, proc, loaded, text, file, now)
+        return loaded
+
+    def _parsed_for(self, text: str, file: str, process_id: str | None) -> LoadedCalendar:
+        loaded = parse_calendar(text, file)
+        cal = loaded.calendar
+        if process_id is not None and cal.process.id != process_id:
+            _, source, _ = read_yaml(text, file)
+            raise CalendarError(
+                [
+                    source.problem(
+                        ("process", "id"), f"el calendario es del proceso «{cal.process.id}», no de «{process_id}»"
+                    )
+                ]
+            )
+        return loaded
+
+    def _judge(
+        self, s: Session, proc: ProcessRecord, loaded: LoadedCalendar, text: str, file: str, now: datetime
+    ) -> tuple[CalendarVersion, datetime]:
+        """The version in force and the instant an amendment takes effect; raises ``CalendarError`` when ``loaded``
+        may not replace it (unless it is the same text)."""
+        current = s.exec(
+            select(CalendarVersion).where(
+                CalendarVersion.process_id == proc.id, CalendarVersion.number == proc.active_version
+            )
+        ).one()
+        if current.sha256 == loaded.sha256:
+            return current, now
+        transitions = s.exec(select(Transition).where(Transition.process_id == proc.id)).all()
+        fired = {(t.phase_id, t.edge) for t in transitions}
+        lived = [current.created_at, *(max(t.fired_at, t.scheduled_at) for t in transitions)]
+        now = max(now, *lived)
+        problems = amendment_problems(self._parse(current).calendar, loaded.calendar, now, fired)
+        for check in self.amendment_checks:
+            problems += check(s, proc.id, loaded.calendar)
+        if problems:
+            _, source, _ = read_yaml(text, file)
+            raise CalendarError([source.problem(path, message) for path, message in problems])
+        return current, now
 
     def seed(self, directory: FsPath, now: datetime) -> list[CalendarVersion]:
         """Store each calendar file of ``directory`` whose process is not in the database yet (version 1).
