@@ -76,7 +76,7 @@ def run_demo(data_dir: Path, port: int, speed: float, keep_serving: bool) -> Non
     try:
         services = app.state.services
         tz = services.calendars.active(PROCESS).calendar.tz
-        _say(f"servidor en {url} — documentación de la API en {url}/schema; datos en {data_dir}/")
+        _say(f"portal en {url}/ — documentación de la API en {url}/schema; datos en {data_dir}/")
         _say(f"reloj acelerado ×{speed:g}: son las {format_local(clock.now(), tz)} en Durango")
 
         admin = services.participants.issue_token(Role.admin, clock.now(), label="demo").token
