@@ -149,18 +149,16 @@ class Trail:
                     detalle=flags,
                 )
             objection = objections.get(capture_id)
-            chain = decisions.get(capture_id, [])
-            for d in chain:
+
+            def filed(o: Objection, row: dict = row) -> dict:
+                detail = "con imagen nueva" if o.image_sha256 else ""
+                return event(
+                    row, "objeción", o.filed_at, "persona aspirante", o.rejection, nota=o.argument, detalle=detail
+                )
+
+            for d in decisions.get(capture_id, []):
                 if objection is not None and d.objection_id == objection.id and d.replaces_id is None:
-                    yield event(
-                        row,
-                        "objeción",
-                        objection.filed_at,
-                        "persona aspirante",
-                        objection.rejection,
-                        nota=objection.argument,
-                        detalle="con imagen nueva" if objection.image_sha256 else "",
-                    )
+                    yield filed(objection)  # the objection, just before its first resolution
                     objection = None
                 kind = "resolución de objeción" if d.objection_id else "decisión"
                 yield event(
@@ -174,15 +172,7 @@ class Trail:
                     detalle=f"decisión {d.id}",
                 )
             if objection is not None:  # not resolved yet
-                yield event(
-                    row,
-                    "objeción",
-                    objection.filed_at,
-                    "persona aspirante",
-                    objection.rejection,
-                    nota=objection.argument,
-                    detalle="con imagen nueva" if objection.image_sha256 else "",
-                )
+                yield filed(objection)
             detail = f"antes de la garantía de audiencia: {_label(row['before'])}"
             if row["pending"]:
                 detail += "; pendiente de decisión en la mesa de control"

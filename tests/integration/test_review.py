@@ -26,7 +26,7 @@ from convoca.settings import Settings, get_settings
 from tests.helpers import utc
 from tests.integration.api_server import ApiServer, image, start_server
 from tests.integration.test_documents import text_of
-from tests.integration.test_verification import Citizen, citizen, clave
+from tests.integration.test_verification import Citizen, citizen, clave, write_roll
 from verification.desk import in_sample
 from verification.records import ReviewDecision, ReviewItem, ReviewSample
 from verification.registral import Status
@@ -46,21 +46,6 @@ AFTER = utc("2022-02-18T06:00:00Z")  # end of 17 Feb, local: the audiencia has c
 VALID = [citizen(i, seccion=400 + i % 7) for i in range(1, 41)]
 BAJA = citizen(60, estatus="baja", causa="defuncion")
 ROLL = [*VALID, BAJA]
-
-
-def write_roll(path: Path) -> Path:
-    with path.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(
-            ["clave_elector", "ocr", "cic", "entidad", "municipio", "seccion", "estatus", "causa_baja", "nombre",
-             "apellido_paterno", "apellido_materno"]
-        )  # fmt: skip
-        for c in ROLL:
-            w.writerow(
-                [c.clave, c.ocr, c.cic or "", c.entidad, c.municipio_ine, c.seccion, c.estatus, c.causa, "JUANA",
-                 "PÉREZ", "MUÑOZ"]
-            )  # fmt: skip
-    return path
 
 
 @dataclass
@@ -140,7 +125,7 @@ def _desk(tmp_path: Path, database_url: str, seed: str, percentage: str = "25") 
     # Another aspirante of the same cargo, with a valid apoyo and a rejected one of their own.
     captures["beto"] = _capture(rt, clock, beto_gestor, VALID[35], 100)
     captures["beto-baja"] = _capture(rt, clock, beto_gestor, BAJA, 101)
-    s.rolls.load(write_roll(tmp_path / "lista.csv"), PROCESS, date(2021, 8, 31), clock.now())
+    s.rolls.load(write_roll(tmp_path / "lista.csv", ROLL), PROCESS, date(2021, 8, 31), clock.now())
     s.verification.triage = None  # no image flags: the sample alone sends apoyos to the desk
     with s.db.write_session() as w:
         for who, pct in ((aspirante.id, percentage), (beto.id, "0")):  # nothing of Beto's goes to the desk

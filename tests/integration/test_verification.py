@@ -69,14 +69,14 @@ SHARED = citizen(14)
 ROLL = [*VALID, BAJA, PADRON, GOMEZ, FORANEO, SHARED]
 
 
-def write_roll(path: Path) -> Path:
+def write_roll(path: Path, roll: list[Citizen] | None = None) -> Path:
     with path.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(
             ["clave_elector", "ocr", "cic", "entidad", "municipio", "seccion", "estatus", "causa_baja", "nombre",
              "apellido_paterno", "apellido_materno"]
         )  # fmt: skip
-        for c in ROLL:
+        for c in roll or ROLL:
             w.writerow(
                 [c.clave, c.ocr, c.cic or "", c.entidad, c.municipio_ine, c.seccion, c.estatus, c.causa, "JUANA",
                  "PÉREZ", "MUÑOZ"]
