@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
 from pathlib import Path
 
 import click
@@ -46,13 +45,11 @@ def render(file: Path, kind: str, output: Path) -> None:
             click.echo(str(p), err=True)
         raise SystemExit(1) from None
     cal = loaded.calendar
-    # Metadata date from the calendar itself (its approval, else the process start), never from the clock.
-    day = cal.process.approved_on or cal.process.start
-    created = datetime.combine(day, time(0), tzinfo=cal.tz).astimezone(UTC)
     renderer = DocumentRenderer(file.resolve().parent)
     output.mkdir(parents=True, exist_ok=True)
     for k in DOCUMENT_KINDS if kind == "all" else (kind,):
-        doc = renderer.render(cal, k, calendar_text=loaded.text, created=created)
+        # Dated by its own issue instant (from the calendar, never the clock): the same file gives the same PDF.
+        doc = renderer.render(cal, k, calendar_text=loaded.text)
         target = output / f"{k}-{cal.process.id}.pdf"
         target.write_bytes(doc.pdf)
         click.echo(f"{target}  {len(doc.pdf):,} bytes  sha256 {doc.sha256}")

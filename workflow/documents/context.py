@@ -259,6 +259,22 @@ def _issued(periods: list[ResolvedPhase], kind: str) -> ResolvedPhase:
     return periods[0]
 
 
+def issued_at(cal: Calendar, kind: str) -> datetime:
+    """The instant a calendar document is issued: the start of the phase that generates it (else the
+    convocatoria's, else the first phase's). Its date is the one written at the closing («a … de …»)."""
+    return _issued(timeline(cal), kind).start
+
+
+def created_at(cal: Calendar, kind: str, calendar_version_created: datetime | None = None) -> datetime:
+    """The creation date written in a calendar document's metadata: its own issue instant, or, for a version made
+    later by an amendment, the moment that calendar version was approved. Never the calendar's approval when that
+    came before the issue, and never the clock: the same inputs give the same bytes."""
+    issued = issued_at(cal, kind)
+    if calendar_version_created is None:
+        return issued
+    return max(issued, calendar_version_created)
+
+
 def _supplemented(cal: Calendar, kind: str, family: str, supplement: Supplement) -> dict[str, Any]:
     """A supplemented document: what the letterhead and the closing need from the calendar, and the caller's
     content under ``extra``; nothing else of the calendar, so that an unrelated amendment makes no new version."""
@@ -296,7 +312,7 @@ def shown(cal: Calendar, kind: str, supplement: Supplement | None = None) -> dic
     for r in periods:
         by_kind[r.phase.kind.value].append(_period(r, cal))
     convocatoria = by_kind["convocatoria"]
-    issued = _issued(periods, kind).start.astimezone(cal.tz).date()
+    issued = issued_at(cal, kind).astimezone(cal.tz).date()
     texts = cal.documents
     reasons = draft_reasons(cal)
     return {

@@ -15,7 +15,7 @@ from workflow.errors import DomainError, ErrorKind
 from workflow.storage.db import Database, storable_id
 from workflow.storage.files import BlobStore
 
-from .context import DOCUMENT_KINDS, Supplier
+from .context import DOCUMENT_KINDS, Supplier, created_at
 from .records import DocumentVersion
 from .render import DocumentRenderer
 
@@ -113,8 +113,9 @@ class DocumentService:
             cal,
             kind,
             calendar_text=active.loaded.text,
-            # From the inputs, never the clock, so that rendering again gives the same bytes.
-            created=supplement.created if supplement is not None else active.version.created_at,
+            # From the inputs, never the clock, so that rendering again gives the same bytes: the document's own
+            # issue instant, or the amendment that made this version if it came later.
+            created=supplement.created if supplement is not None else created_at(cal, kind, active.version.created_at),
             document_version=number,
             calendar_version=active.version.number,
             supplement=supplement,
