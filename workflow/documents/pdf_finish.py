@@ -61,9 +61,9 @@ def _unlinked_mcids(pdf: pikepdf.Pdf) -> dict[int, set[int]]:
 
 
 def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, mcids: set[int]) -> None:
-    ops = pikepdf.parse_content_stream(page)
-    changed = []
-    for operands, operator in ops:
+    changed: list[pikepdf.ContentStreamInstruction | pikepdf.ContentStreamInlineImage] = []
+    for instruction in pikepdf.parse_content_stream(page):
+        operands, operator = instruction.operands, instruction.operator
         if (
             str(operator) == "BDC"
             and len(operands) == 2
@@ -73,7 +73,7 @@ def _artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, mcids: set[int]) -> None:
         ):
             changed.append(pikepdf.ContentStreamInstruction([pikepdf.Name.Artifact, PAGINATION], operator))
         else:
-            changed.append(pikepdf.ContentStreamInstruction(operands, operator))
+            changed.append(instruction)
     contents = pdf.make_stream(zlib.compress(pikepdf.unparse_content_stream(changed), 9))
     contents.Filter = pikepdf.Name.FlateDecode
     page.obj.Contents = contents
