@@ -20,7 +20,7 @@ from workflow.calendar.model import Calendar
 
 from .context import DOCUMENT_KINDS, SUPPLEMENTED, Supplement, VersionStamp, created_at, family_of, shown
 from .pdf_finish import finish
-from .spanish import ordinal_feminine
+from .spanish import ordinal_feminine, ordinal_masculine
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 PDF_VARIANT = "pdf/a-3b"
@@ -75,6 +75,7 @@ class DocumentRenderer:
             lstrip_blocks=True,
         )
         env.filters["ordinal"] = _ordinal_filter
+        env.filters["ordinal_masculine"] = lambda n: ordinal_masculine(n).upper()  # «PRIMERO.» of a transitorio
         return env, search
 
     def _template_sources(self, env: jinja2.Environment, kind: str) -> str:

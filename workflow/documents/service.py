@@ -15,7 +15,7 @@ from workflow.errors import DomainError, ErrorKind
 from workflow.storage.db import Database, storable_id
 from workflow.storage.files import BlobStore
 
-from .context import DOCUMENT_KINDS, Supplier, created_at
+from .context import DOCUMENT_KINDS, Supplier, created_at, document_gaps
 from .records import DocumentVersion
 from .render import DocumentRenderer
 
@@ -38,17 +38,24 @@ NAMES = {"convocatoria": "la convocatoria", "protocolo": "el protocolo"}
 
 
 def is_draft(cal: Calendar, kind: str) -> bool:
-    """A calendar document is a PROYECTO while its calendar has unconfirmed values. (A dictamen's own proyecto
-    state is in its content and its publication is the review desk's.)"""
-    return kind in DOCUMENT_KINDS and bool(draft_reasons(cal))
+    """A calendar document is a PROYECTO while its calendar has unconfirmed values or lacks something the document
+    must state. (A dictamen's own proyecto state is in its content and its publication is the review desk's.)"""
+    return kind in DOCUMENT_KINDS and bool(draft_reasons(cal) or document_gaps(cal, kind))
 
 
 def refusal(version: DocumentVersion, cal: Calendar) -> DomainError:
     reasons = draft_reasons(cal)
+    gaps = document_gaps(cal, version.kind) if version.kind in DOCUMENT_KINDS else []
     return DomainError(
         ErrorKind.conflict,
         f"{NAMES.get(version.kind, version.kind)} (versión {version.number}) es un PROYECTO: su calendario tiene "
-        f"{len(reasons)} valor(es) sin confirmar o cifras pendientes (vea «convoca calendar validate --strict»); "
+        f"{len(reasons)} valor(es) sin confirmar o cifras pendientes (vea «convoca calendar validate --strict»)"
+        + (
+            f" y le faltan {len(gaps)} dato(s) del documento ({'; '.join(gaps[:3])}{' …' if len(gaps) > 3 else ''})"
+            if gaps
+            else ""
+        )
+        + "; "
         "confírmelos con una enmienda del calendario, o una persona administradora puede forzar su publicación "
         "indicando el motivo",
     )
