@@ -16,8 +16,9 @@ from workflow.storage.db import Database, storable_id
 from workflow.storage.files import BlobStore
 
 from .context import DOCUMENT_KINDS, Supplier, created_at, document_gaps
-from .records import DocumentVersion
+from .records import DocumentSignature, DocumentVersion
 from .render import DocumentRenderer
+from .signing import sign
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,59 @@ class DocumentService:
         if refused:
             raise DomainError(ErrorKind.conflict, "; ".join(e.message for e in refused))
         return published
+
+    def sign(
+        self, document_id: int, pkcs12: bytes, passphrase: bytes | None, *, reason: str | None = None
+    ) -> DocumentSignature:
+        """Sign a stored version (PAdES, keeping PDF/A) with the signatory's PKCS#12; the signed file is stored
+        beside the unsigned one and the row says who signed and when. A PROYECTO is never signed."""
+        version = self.get(document_id)
+        if version is None:
+            raise DomainError(ErrorKind.not_found, f"no existe el documento {document_id}")
+        if version.draft:
+            raise DomainError(
+                ErrorKind.conflict,
+                f"{NAMES.get(version.kind, version.kind)} (versión {version.number}) es un PROYECTO: no se firma",
+            )
+        cal = self.calendars.active(version.process_id).calendar
+        signed = sign(
+            self.pdf(version),
+            pkcs12,
+            passphrase,
+            reason=reason or f"Aprobación de {NAMES.get(version.kind, version.kind)}, versión {version.number}",
+            location=cal.documents.city or cal.process.state,
+        )
+        sha, _ = self.blobs.put(signed.pdf, ".pdf")
+        row = DocumentSignature(
+            document_id=document_id,
+            signer=signed.signer,
+            certificate_sha256=signed.certificate_sha256,
+            signed_at=signed.signed_at,
+            sha256=sha,
+            size=len(signed.pdf),
+        )
+        with self.db.write_session() as s:
+            s.add(row)
+            s.commit()
+            s.refresh(row)
+        return row
+
+    def signatures(self, process_id: str) -> dict[int, list[DocumentSignature]]:
+        """The signatures of a process's versions, by document id, oldest first."""
+        with self.db.read_session() as s:
+            rows = s.exec(
+                select(DocumentSignature)
+                .join(DocumentVersion, col(DocumentVersion.id) == col(DocumentSignature.document_id))
+                .where(DocumentVersion.process_id == process_id)
+                .order_by(col(DocumentSignature.id))
+            )
+            out: dict[int, list[DocumentSignature]] = {}
+            for row in rows:
+                out.setdefault(row.document_id, []).append(row)
+            return out
+
+    def signed_pdf(self, signature: DocumentSignature) -> bytes:
+        return self.blobs.read(signature.sha256, ".pdf")
 
     def refresh(self, process_id: str, now: datetime) -> list[DocumentVersion]:
         """After an amendment: regenerate every calendar document already generated; a new version of a published
