@@ -6,32 +6,14 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from workflow.calendar.loader import LoadedCalendar, load_calendar
-from workflow.documents.render import DocumentRenderer, RenderedDocument
+from workflow.documents.render import RenderedDocument
 
-ROOT = Path(__file__).resolve().parents[2]
-DURANGO = ROOT / "calendars" / "durango-2021-2022.yaml"
 ISSUED = {"convocatoria": "D:20211101060000Z", "protocolo": "D:20211115060000Z"}  # 00:00 CST of each issue day
-
-
-@pytest.fixture(scope="module")
-def loaded() -> LoadedCalendar:
-    return load_calendar(DURANGO)
-
-
-@pytest.fixture(scope="module")
-def rendered(loaded: LoadedCalendar) -> dict[str, RenderedDocument]:
-    renderer = DocumentRenderer(DURANGO.parent)
-    return {
-        kind: renderer.render(loaded.calendar, kind, calendar_text=loaded.text, document_version=1, calendar_version=1)
-        for kind in ISSUED
-    }
 
 
 def _tree(pdf: pikepdf.Pdf) -> tuple[set[tuple[int, int]], list[str]]:

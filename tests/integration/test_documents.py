@@ -46,20 +46,6 @@ def pages_of(pdf: bytes) -> list[str]:
     return [re.sub(r"\s+", " ", p.extract_text() or "") for p in PdfReader(io.BytesIO(pdf)).pages]
 
 
-@pytest.fixture(scope="module")
-def loaded() -> LoadedCalendar:
-    return load_calendar(DURANGO)
-
-
-@pytest.fixture(scope="module")
-def rendered(loaded: LoadedCalendar) -> dict[str, RenderedDocument]:
-    renderer = DocumentRenderer(DURANGO.parent)
-    return {
-        kind: renderer.render(loaded.calendar, kind, calendar_text=loaded.text, document_version=1, calendar_version=1)
-        for kind in ("convocatoria", "protocolo")
-    }
-
-
 @pytest.mark.parametrize("kind", ["convocatoria", "protocolo"])
 def test_capture_windows_are_written_in_words_with_local_times_and_zone(
     rendered: dict[str, RenderedDocument], loaded: LoadedCalendar, kind: str
