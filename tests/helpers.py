@@ -49,4 +49,38 @@ def confirmed(calendar_text: str) -> str:
         if stripped.startswith(("unconfirmed:", "figures_label:")):
             continue
         lines.append(line.replace(", unconfirmed: true}", "}"))
-    return "".join(lines)
+    return with_document_texts("".join(lines))
+
+
+# What an OPLE states in its calendar's ``documents`` section for the convocatoria and protocolo to be complete
+# (test values, not Durango's: only the shape matters).
+DOCUMENT_TEXTS = """\
+  convocatoria_acuerdo: IEPC/CG999/2021, aprobado en sesión de prueba
+  legal_articles: [Artículos de prueba de la constitución y la ley electoral del estado]
+  minimum_ages: {gubernatura: 30 años, ayuntamiento: 21 años, diputacion: 21 años}
+  separation_posts: [Cargo público de prueba]
+  separation_term: noventa días antes de la elección
+  correction_term: dentro de las cuarenta y ocho horas siguientes a la notificación
+  constancia_date: el día de prueba
+  spending_limits: {gubernatura: $1.00 (prueba), ayuntamiento: $1.00 (prueba), diputacion: $1.00 (prueba)}
+  spending_limits_acuerdo: el acuerdo de topes de prueba
+  report_deadline: dentro de los treinta días de prueba
+  official_gazette: Periódico Oficial de prueba
+  ine_lineamientos: el acuerdo INE de prueba
+  training: en fechas de prueba
+  portal_url: https://portal.invalid
+  device_requirements: [Dispositivo de prueba]
+  support_contact: mesa de ayuda de prueba
+  privacy_legal_basis: ley estatal de prueba
+  privacy_contact: unidad de prueba
+  privacy_retention: plazo de prueba
+"""
+
+
+def with_document_texts(calendar_text: str) -> str:
+    """A calendar's text with every value the documents need from the OPLE (``DOCUMENT_TEXTS``) and the OPLE's
+    address: what lets a confirmed calendar make documents that are no PROYECTO."""
+    text = calendar_text.replace("  ople:\n", "  ople:\n    address: Domicilio de prueba\n", 1)
+    if "\ndocuments:\n" in text:
+        return text.replace("\ndocuments:\n", "\ndocuments:\n" + DOCUMENT_TEXTS, 1)
+    return text.rstrip("\n") + "\ndocuments:\n" + DOCUMENT_TEXTS

@@ -125,7 +125,7 @@ def _figure(n: int, feminine: bool = False) -> str:
 
 
 def _moment(instant: datetime, tz: ZoneInfo) -> str:
-    """«las 00:00 horas del doce de febrero de dos mil veintidós (hora estándar central, UTC−06:00)»."""
+    """«las 00:00 horas del doce de febrero de dos mil veintidós (tiempo del centro, UTC−06:00)»."""
     day, hhmm = es.local_start(instant, tz)
     return f"las {hhmm} horas del {es.date_words(day)} ({es.zone_label(instant, tz)})"
 

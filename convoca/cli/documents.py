@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+import os
+from datetime import UTC
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ from workflow.clock import Clock, SystemClock
 from workflow.documents.context import DOCUMENT_KINDS
 from workflow.documents.render import DocumentRenderer
 from workflow.documents.service import ForcedPublication
+from workflow.documents.signing import read_pkcs12, verify
 from workflow.engine.store import UnknownProcess
 from workflow.errors import DomainError
 
@@ -46,13 +48,11 @@ def render(file: Path, kind: str, output: Path) -> None:
             click.echo(str(p), err=True)
         raise SystemExit(1) from None
     cal = loaded.calendar
-    # Metadata date from the calendar itself (its approval, else the process start), never from the clock.
-    day = cal.process.approved_on or cal.process.start
-    created = datetime.combine(day, time(0), tzinfo=cal.tz).astimezone(UTC)
     renderer = DocumentRenderer(file.resolve().parent)
     output.mkdir(parents=True, exist_ok=True)
     for k in DOCUMENT_KINDS if kind == "all" else (kind,):
-        doc = renderer.render(cal, k, calendar_text=loaded.text, created=created)
+        # Dated by its own issue instant (from the calendar, never the clock): the same file gives the same PDF.
+        doc = renderer.render(cal, k, calendar_text=loaded.text)
         target = output / f"{k}-{cal.process.id}.pdf"
         target.write_bytes(doc.pdf)
         click.echo(f"{target}  {len(doc.pdf):,} bytes  sha256 {doc.sha256}")
@@ -69,6 +69,7 @@ def list_cmd(process_id: str, database_url: str | None) -> None:
     except UnknownProcess as exc:
         raise click.ClickException(str(exc)) from None
     versions = service.versions(process_id)
+    signatures = service.signatures(process_id)
     if not versions:
         click.echo(f"{process_id}: aún no hay documentos generados")
     width = max([13, *(len(v.kind) for v in versions)])  # a dictamen's kind names its cargo
@@ -80,6 +81,8 @@ def list_cmd(process_id: str, database_url: str | None) -> None:
             f"{v.id:>4}  {v.kind:<{width}} v{v.number}  calendario v{v.calendar_version}  "
             f"{format_local(v.generated_at, tz)}  {published}  {v.size:>9,} bytes  {v.sha256}{draft}{forced}"
         )
+        for sig in signatures.get(v.id or 0, []):
+            click.echo(f"{'':>6}firmado por {sig.signer} el {format_local(sig.signed_at, tz)}  sha256 {sig.sha256}")
 
 
 @documents.command()
@@ -117,3 +120,74 @@ def publish(
     for v in done:
         how = f" (forzada: {v.forced_reason})" if v.forced_reason else ""
         click.echo(f"{v.kind} v{v.number} publicado{how}")
+
+
+@documents.command(name="sign")
+@click.argument("document_id", type=int)
+@click.option(
+    "--p12",
+    "p12",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Certificado y llave de quien firma (PKCS#12, como la e.firma).",
+)
+@click.option(
+    "--passphrase-env",
+    default="CONVOCA_P12_PASSPHRASE",
+    show_default=True,
+    help="Variable de entorno con la contraseña del PKCS#12 (nunca en la línea de órdenes).",
+)
+@click.option("--reason", default=None, help="Motivo de la firma; por omisión, la aprobación del documento.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Guarda también el PDF firmado.")
+@database_option
+def sign_cmd(
+    document_id: int, p12: Path, passphrase_env: str, reason: str | None, output: Path | None, database_url: str | None
+) -> None:
+    """Firma electrónicamente (PAdES) la versión DOCUMENT_ID guardada; el PDF sigue siendo PDF/A."""
+    secret = os.environ.get(passphrase_env)
+    runtime = build(SystemClock(), settings_for(database_url))
+    try:
+        service = runtime.services.documents
+        row = service.sign(document_id, read_pkcs12(p12), secret.encode() if secret else None, reason=reason)
+        if output is not None:
+            output.write_bytes(service.signed_pdf(row))
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        runtime.close()
+    click.echo(f"documento {document_id} firmado por {row.signer}  sha256 {row.sha256}")
+
+
+@documents.command(name="verify")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--trust",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Certificado raíz de confianza (PEM o DER); sin él solo se comprueba la integridad.",
+)
+def verify_cmd(file: Path, trust: tuple[Path, ...]) -> None:
+    """Comprueba las firmas de un PDF descargado: íntegras, que cubren todo el archivo y, con --trust, de confianza.
+    Sale con 1 si falta la firma o alguna no es válida."""
+    try:
+        checks = verify(file.read_bytes(), [t.read_bytes() for t in trust] or None)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    if not checks:
+        click.echo(f"{file}: sin firmas electrónicas")
+        raise SystemExit(1)
+    for c in checks:
+        when = c.signed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if c.signed_at else "fecha desconocida"
+        state = "VÁLIDA" if c.ok else "NO VÁLIDA"
+        notes = []
+        if not c.intact:
+            notes.append("el contenido firmado fue alterado")
+        if not c.whole_file:
+            notes.append("se agregó contenido después de la firma")
+        if c.trusted is None:
+            notes.append("certificado no comprobado contra una raíz de confianza (use --trust)")
+        elif not c.trusted:
+            notes.append("el certificado no proviene de una raíz de confianza")
+        click.echo(f"{file}: firma {state} de {c.signer}, {when}" + (f" ({'; '.join(notes)})" if notes else ""))
+    if not all(c.ok for c in checks):
+        raise SystemExit(1)

@@ -19,8 +19,28 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.helpers import free_port
+from workflow.calendar.loader import LoadedCalendar, load_calendar
+from workflow.documents.render import DocumentRenderer, RenderedDocument
 from workflow.storage.db import Database
 from workflow.storage.migrate import upgrade
+
+DURANGO = Path(__file__).resolve().parents[2] / "calendars" / "durango-2021-2022.yaml"
+
+
+@pytest.fixture(scope="session")
+def loaded() -> LoadedCalendar:
+    """Durango's shipped calendar."""
+    return load_calendar(DURANGO)
+
+
+@pytest.fixture(scope="session")
+def rendered(loaded: LoadedCalendar) -> dict[str, RenderedDocument]:
+    """Durango's convocatoria and protocolo as version 1 of calendar version 1, rendered once for the session."""
+    renderer = DocumentRenderer(DURANGO.parent)
+    return {
+        kind: renderer.render(loaded.calendar, kind, calendar_text=loaded.text, document_version=1, calendar_version=1)
+        for kind in ("convocatoria", "protocolo")
+    }
 
 
 def _pg_bin() -> Path | None:

@@ -22,7 +22,8 @@ def test_demo_runs_around_the_close_and_exits(tmp_path: Path) -> None:
     assert "publicados por la administración con motivo" in out
     assert "estado del periodo: plazo de gracia" in out
     assert "Convocatoria a la ciudadanía" in out and "Protocolo para la captación" in out
-    assert "Lista Nominal sintética cargada: 7,074 registros" in out
+    # 0.5 % of each municipio, drawn in the calendar's order (alphabetical: Nuevo Ideal after Nombre de Dios).
+    assert "Lista Nominal sintética cargada: 7,078 registros" in out
     assert "verificación preliminar al cierre (run " in out and ": 40 apoyos, " in out
     assert "Recibido después del corte: 3" in out
     assert "dictamen (proyecto, sin publicar) v1: " in out and any(

@@ -360,9 +360,7 @@ def test_roll_cut_off_and_rules_are_stated(final_pdf: bytes, roll: RollVersion) 
     text = text_of(final_pdf)
     assert roll.source_sha256 in text.replace(" ", "")
     assert "con corte al treinta y uno de agosto de dos mil veintiuno" in text
-    assert (
-        "antes de las 00:00 horas del doce de febrero de dos mil veintidós (hora estándar central, UTC−06:00)" in text
-    )
+    assert "antes de las 00:00 horas del doce de febrero de dos mil veintidós (tiempo del centro, UTC−06:00)" in text
     assert "Ley General de Instituciones y Procedimientos Electorales, artículo 385" in text
     assert "Acuerdo IEPC/CG121/2021" in text
     # The rules in their order of application.

@@ -46,22 +46,6 @@ def pages_of(pdf: bytes) -> list[str]:
     return [re.sub(r"\s+", " ", p.extract_text() or "") for p in PdfReader(io.BytesIO(pdf)).pages]
 
 
-@pytest.fixture(scope="module")
-def loaded() -> LoadedCalendar:
-    return load_calendar(DURANGO)
-
-
-@pytest.fixture(scope="module")
-def rendered(loaded: LoadedCalendar) -> dict[str, RenderedDocument]:
-    renderer = DocumentRenderer(DURANGO.parent)
-    return {
-        kind: renderer.render(
-            loaded.calendar, kind, calendar_text=loaded.text, created=CREATED, document_version=1, calendar_version=1
-        )
-        for kind in ("convocatoria", "protocolo")
-    }
-
-
 @pytest.mark.parametrize("kind", ["convocatoria", "protocolo"])
 def test_capture_windows_are_written_in_words_with_local_times_and_zone(
     rendered: dict[str, RenderedDocument], loaded: LoadedCalendar, kind: str
@@ -73,7 +57,7 @@ def test_capture_windows_are_written_in_words_with_local_times_and_zone(
             assert es.window_words(r.start, r.end, cal.tz) in text, r.phase.id
     assert "de las 00:00 horas del dos de enero a las 24:00 horas del diez de febrero de dos mil veintidós" in text
     assert "de las 00:00 horas del doce de enero a las 24:00 horas del diez de febrero de dos mil veintidós" in text
-    assert "hora estándar central, UTC−06:00" in text
+    assert "tiempo del centro, UTC−06:00" in text
 
 
 def test_convocatoria_quota_table_has_every_municipio_with_its_quota(
@@ -139,7 +123,10 @@ def test_pdfa_identification_language_and_embedded_calendar(
         assert meta.get("dc:title") == rendered[kind].title
         assert str(pdf.Root.Lang) == "es-MX"
         assert pdf.Root.MarkInfo.Marked  # tagged for accessibility
-        assert str(pdf.docinfo["/CreationDate"]) == "D:20210825050000Z"
+        # Dated by its own issue (the start of the phase that generates it), not by the calendar's approval.
+        issued = {"convocatoria": "D:20211101060000Z", "protocolo": "D:20211115060000Z"}[kind]
+        assert str(pdf.docinfo["/CreationDate"]) == issued
+        assert meta.get("xmp:CreateDate", "").startswith(issued[2:6] + "-" + issued[6:8] + "-" + issued[8:10])
         (name,) = pdf.attachments.keys()
         assert name == "calendario-durango-2021-2022-v1.yaml"
         attached = pdf.attachments[name].get_file()
@@ -154,7 +141,6 @@ def test_same_calendar_and_templates_give_byte_identical_pdfs(
         loaded.calendar,
         "convocatoria",
         calendar_text=loaded.text,
-        created=CREATED,
         document_version=1,
         calendar_version=1,
     )
@@ -320,3 +306,102 @@ def test_publishing_a_proyecto_needs_a_forced_reason_that_is_stored(db: Database
     assert [v.id for v in again] == [published.id]
     row = service.get(published.id)
     assert row is not None and row.published_at == now and row.forced_reason == forced.reason
+
+
+# -- what the law requires each document to state (issue 13, sections 1 and 2) --------------------------------
+
+# Each item: the words that show it is there. A tuple is alternatives: the calendar's text or its PROYECTO placeholder.
+CONVOCATORIA_ITEMS = {
+    "acuerdo que la aprueba": ("Anexo del acuerdo IEPC/CG", "[PROYECTO: falta número, sesión y fecha del acuerdo"),
+    "fundamento federal por artículo": "artículos 35, fracción II, 41 y 116, fracción IV, de la Constitución Política",
+    "libro de candidaturas independientes": "Libro Séptimo, «De las candidaturas independientes»",
+    "fundamento local por artículo": ("Artículos de prueba", "[PROYECTO: falta fundamento local por artículo"),
+    "edad por cargo": ("30 años", "[PROYECTO: falta edad mínima de cada cargo]"),
+    "requisitos de elegibilidad": "No ser ministra o ministro de algún culto religioso",
+    "cargos que exigen separación": (
+        "Cargo público de prueba",
+        "[PROYECTO: falta cargos públicos que exigen separación]",
+    ),
+    "plazo de separación": ("noventa días antes de la elección", "[PROYECTO: falta plazo de la separación del cargo]"),
+    "plazo para subsanar": ("cuarenta y ocho horas", "[PROYECTO: falta plazo para subsanar omisiones"),
+    "fecha de la constancia": ("el día de prueba", "[PROYECTO: falta fecha de expedición de la constancia"),
+    "prohibición: actos anticipados": "actos anticipados de campaña",
+    "prohibición: radio y televisión": "promoción personal en radio y televisión",
+    "prohibición: coacción o dádivas": "coacción sobre la ciudadanía",
+    "topes de gastos por cargo": ("$1.00 (prueba)", "[PROYECTO: falta tope de gastos para la obtención del apoyo"),
+    "acuerdo de topes": ("acuerdo de topes de prueba", "[PROYECTO: falta acuerdo que fija los topes de gastos]"),
+    "sistema de fiscalización": "Sistema Integral de Fiscalización",
+    "plazo del informe": ("treinta días de prueba", "[PROYECTO: falta plazo para presentar el informe"),
+    "consecuencia de no informar": "le será negado el registro",
+    "derechos": "Son derechos de las personas aspirantes",
+    "obligaciones": "Son obligaciones de las personas aspirantes",
+    "pérdida del derecho a registrarse": "Perderá el derecho a solicitar su registro",
+    "planilla con suplentes, paridad y alternancia": "suplente del mismo género para cada cargo, con paridad de género",
+    "notificaciones": "Las notificaciones se practicarán",
+    "medios de impugnación": "medios de impugnación en materia electoral",
+    "días y horas hábiles": "todos los días y horas son hábiles",
+    "periódico oficial": ("Periódico Oficial de prueba", "[PROYECTO: falta nombre del periódico oficial del estado]"),
+    "publicación en internet": "sitio de internet del IEPC",
+    "aviso de privacidad": "DÉCIMA SEXTA. Del aviso de privacidad",
+    "responsable y domicilio": ("Domicilio de prueba", "[PROYECTO: falta domicilio del organismo]"),
+    "formato de manifestación (anexo)": "Anexo. Formato de manifestación de intención",
+    "transitorios": "TRANSITORIOS",
+}
+PROTOCOLO_ITEMS = {
+    "fundamento": "Este protocolo se emite con fundamento en los artículos 35, fracción II, 41 y 116",
+    "lineamientos del INE": ("el acuerdo INE de prueba", "[PROYECTO: falta acuerdo del INE con los lineamientos"),
+    "capacitación": ("en fechas de prueba", "[PROYECTO: falta fechas, sedes o modalidad de la capacitación]"),
+    "portal": ("https://portal.invalid", "[PROYECTO: falta dirección del portal"),
+    "requisitos de los dispositivos": ("Dispositivo de prueba", "[PROYECTO: falta requisitos de los dispositivos"),
+    "mesa de ayuda": ("mesa de ayuda de prueba", "[PROYECTO: falta teléfono, correo y horario de la mesa de ayuda]"),
+    "incidente: dispositivo perdido": "Pérdida o robo del dispositivo",
+    "incidente: falla de la aplicación": "Falla de la aplicación",
+    "mínimos de dispersión por municipio": "Mínimo de apoyo por municipio para Gubernatura",
+    "fraude: vista a las autoridades": "Fiscalía Especializada en Delitos Electorales",
+    "responsable con domicilio": ("Domicilio de prueba", "[PROYECTO: falta domicilio del organismo]"),
+    "finalidades": "Finalidades.",
+    "fundamento del tratamiento": ("ley estatal de prueba", "[PROYECTO: falta fundamento del tratamiento"),
+    "transferencias al INE": "Los datos se transmiten al Instituto Nacional Electoral",
+    "derechos ARCO": "derechos ARCO",
+    "conservación": ("plazo de prueba", "[PROYECTO: falta plazo de conservación de los datos personales]"),
+    "término de audiencia en días naturales": "días naturales siguientes a la notificación",
+}
+
+
+def _missing_items(text: str, items: dict[str, str | tuple[str, str]], *, placeholders: bool) -> list[str]:
+    missing = []
+    for item, words in items.items():
+        if isinstance(words, tuple):
+            words = words[1] if placeholders else words[0]
+        if words not in text:
+            missing.append(item)
+    return missing
+
+
+def test_every_required_item_or_its_proyecto_placeholder(rendered: dict[str, RenderedDocument]) -> None:
+    """Durango's calendar states none of the OPLE-only items: each shows its placeholder, never invented text."""
+    assert _missing_items(text_of(rendered["convocatoria"].pdf), CONVOCATORIA_ITEMS, placeholders=True) == []
+    assert _missing_items(text_of(rendered["protocolo"].pdf), PROTOCOLO_ITEMS, placeholders=True) == []
+    protocolo = text_of(rendered["protocolo"].pdf)
+    assert re.search(r"Nuevo Ideal\s+21,631\s+217", protocolo)  # the per-municipio minimum, 1 % rounded up
+
+
+def test_a_complete_calendar_fills_every_item_and_is_no_proyecto(tmp_path: Path) -> None:
+    text = confirmed(DURANGO.read_text())
+    cal = parse_calendar(text).calendar
+    from workflow.documents.context import document_gaps
+
+    assert document_gaps(cal, "convocatoria") == [] and document_gaps(cal, "protocolo") == []
+    renderer = DocumentRenderer(DURANGO.parent)
+    for kind, items in (("convocatoria", CONVOCATORIA_ITEMS), ("protocolo", PROTOCOLO_ITEMS)):
+        doc = renderer.render(cal, kind, calendar_text=text)
+        got = text_of(doc.pdf)
+        assert _missing_items(got, items, placeholders=False) == [], kind
+        assert "[PROYECTO" not in got and "PROYECTO" not in got, kind
+    # One item missing again: its placeholder is back, and the document is a PROYECTO.
+    gap = parse_calendar(text.replace("  official_gazette: Periódico Oficial de prueba\n", "")).calendar
+    assert document_gaps(gap, "convocatoria") == [
+        "falta en el calendario (documents.official_gazette): nombre del periódico oficial del estado"
+    ]
+    html, _ = renderer.html(gap, "convocatoria", STAMP, CREATED)
+    assert "[PROYECTO: falta nombre del periódico oficial del estado]" in html and 'class="draft-mark"' in html

@@ -58,6 +58,95 @@ def _inside(value: str | None) -> str | None:
 
 InsidePath = Annotated[str, AfterValidator(_inside)]
 
+# General rules of the law (LGIPE, Libro Séptimo), worded for any state; a calendar replaces any list.
+DEFAULT_PROHIBITIONS = [
+    "Realizar actos anticipados de campaña por cualquier medio.",
+    "Contratar o adquirir, por sí o por terceras personas, propaganda o cualquier otra forma de promoción personal "
+    "en radio y televisión.",
+    "Ejercer presión o coacción sobre la ciudadanía, u ofrecer o entregar dádivas, dinero, bienes o servicios a "
+    "cambio de su apoyo.",
+    "Recibir aportaciones o donativos de partidos políticos, de entes públicos de cualquier orden de gobierno, de "
+    "personas extranjeras, de ministras o ministros de culto, de empresas mercantiles o de personas no "
+    "identificadas.",
+    "Utilizar recursos de procedencia ilícita o rebasar el tope de gastos fijado para la obtención del apoyo.",
+]
+DEFAULT_RIGHTS = [
+    "Solicitar al Consejo General su registro como aspirante.",
+    "Realizar actos para promover sus ideas y propuestas con el fin de obtener el apoyo de la ciudadanía, dentro "
+    "del periodo que le corresponda.",
+    "Nombrar a una persona representante para asistir a las sesiones del Consejo General, sin derecho a voz ni voto.",
+    "Registrar a las personas auxiliares que recabarán el apoyo en su favor.",
+    "Conocer el resultado de la verificación de su apoyo y ejercer la garantía de audiencia.",
+]
+DEFAULT_DUTIES = [
+    "Conducirse con respeto irrestricto a la Constitución federal, la constitución local y las leyes.",
+    "Abstenerse de las conductas prohibidas en esta convocatoria.",
+    "Rendir el informe de ingresos y egresos de los actos tendentes a obtener el apoyo de la ciudadanía.",
+    "Abstenerse de proferir ofensas, difamación o calumnia contra personas, instituciones o candidaturas.",
+    "Responder de la actuación de sus auxiliares y cuidar los datos personales que éstos capten.",
+]
+DEFAULT_LOSS_CAUSES = [
+    "Realizar actos anticipados de campaña o contratar propaganda en radio y televisión.",
+    "Rebasar el tope de gastos para la obtención del apoyo de la ciudadanía.",
+    "No presentar el informe de ingresos y egresos en el plazo señalado.",
+    "No reunir el apoyo de la ciudadanía requerido o, en su caso, no cumplir la regla de dispersión.",
+    "Dejar de cumplir alguno de los requisitos de elegibilidad.",
+]
+DEFAULT_REGISTRATION_DOCUMENTS = [
+    "Solicitud de registro con el nombre completo, lugar y fecha de nacimiento, domicilio, clave de elector y cargo "
+    "de cada persona postulada.",
+    "Para los cargos que se eligen por planilla o fórmula, la integración completa con una persona propietaria y "
+    "una suplente del mismo género para cada cargo, con paridad de género y alternancia entre los géneros.",
+    "Copia del acta de nacimiento y de la credencial para votar vigente de cada persona postulada.",
+    "Declaración, bajo protesta de decir verdad, de no aceptar recursos de procedencia ilícita y de cumplir los "
+    "requisitos de elegibilidad.",
+    "Plataforma electoral y emblema de la candidatura.",
+    "Datos de la cuenta bancaria de la asociación civil y constancia del informe de ingresos y egresos.",
+]
+DEFAULT_NOTIFICATIONS = (
+    "Las notificaciones se practicarán en el domicilio o la dirección de correo electrónico que cada persona "
+    "interesada señale en su manifestación de intención, conforme a la ley de medios de impugnación del estado."
+)
+DEFAULT_APPEALS = (
+    "Los actos y resoluciones que se emitan con motivo de esta convocatoria podrán impugnarse mediante los medios "
+    "previstos en la ley de medios de impugnación en materia electoral del estado. Durante el proceso electoral "
+    "todos los días y horas son hábiles."
+)
+DEFAULT_TRANSITORIOS = [
+    "La presente convocatoria surte efectos a partir de su aprobación por el Consejo General.",
+    "Publíquese en el periódico oficial del estado y en el sitio de internet del organismo, y difúndase en los "
+    "medios que determine el Consejo General.",
+]
+DEFAULT_INCIDENTS = [
+    "Pérdida o robo del dispositivo: la persona auxiliar lo informa de inmediato a la mesa de ayuda; el organismo "
+    "desactiva su acceso y los apoyos aún no enviados, que se guardan cifrados en el dispositivo, se tienen por no "
+    "presentados.",
+    "Falla de la aplicación: la persona auxiliar no desinstala la aplicación ni borra sus datos, conserva los apoyos "
+    "pendientes de envío y reporta la falla a la mesa de ayuda con el mensaje que muestre la pantalla.",
+    "Falta de conexión: la aplicación guarda los apoyos y los envía al recuperarla, dentro del plazo de envío.",
+]
+DEFAULT_FRAUD = (
+    "Cuando la mesa de control detecte credenciales simuladas, fotocopias presentadas como originales, "
+    "fotografías que no corresponden a la persona titular u otros indicios de suplantación, el apoyo no se computa, "
+    "se deja constancia del hallazgo y el organismo da vista a la Fiscalía Especializada en Delitos Electorales y "
+    "a las demás autoridades competentes, sin perjuicio de las sanciones que procedan contra la persona aspirante."
+)
+DEFAULT_PRIVACY_PURPOSES = [
+    "Verificar que quien otorga su apoyo está inscrito en la Lista Nominal de Electores de la demarcación.",
+    "Computar el apoyo de cada persona aspirante y resolver la garantía de audiencia.",
+    "Integrar el expediente del dictamen y atender los medios de impugnación.",
+]
+DEFAULT_PRIVACY_TRANSFERS = (
+    "Los datos se transmiten al Instituto Nacional Electoral, por conducto de su Dirección Ejecutiva del Registro "
+    "Federal de Electores, para su compulsa con el Padrón Electoral y la Lista Nominal; no se transmiten a otras "
+    "personas salvo requerimiento fundado de autoridad competente."
+)
+DEFAULT_ARCO = (
+    "La persona titular puede ejercer sus derechos de acceso, rectificación, cancelación y oposición (derechos "
+    "ARCO), y la portabilidad de sus datos, ante la unidad de transparencia del organismo, conforme a la Ley General "
+    "de Protección de Datos Personales en Posesión de Sujetos Obligados."
+)
+
 
 class DocumentTexts(Confirmable):
     city: str | None = Field(
@@ -104,6 +193,90 @@ class DocumentTexts(Confirmable):
         "autoridad electoral para su verificación, y se conservan solo el tiempo que exige la normativa.",
         description="Aviso de protección de datos personales del protocolo.",
     )
+    # What a convocatoria and a protocolo need that only the OPLE can state. Unset: the document prints a visible
+    # PROYECTO placeholder naming what is missing (never an invented value) and is a PROYECTO.
+    convocatoria_acuerdo: str | None = Field(
+        default=None,
+        description="Acuerdo que aprueba la convocatoria, con su número, sesión y fecha, p. ej. «IEPC/CG130/2021, "
+        "aprobado en sesión extraordinaria del 29 de octubre de 2021».",
+    )
+    legal_articles: list[str] | None = Field(
+        default=None,
+        description="Fundamento local por artículo: constitución y ley electoral del estado, lineamientos del INE "
+        "y acuerdo del corte de la Lista Nominal.",
+    )
+    minimum_ages: dict[str, str] | None = Field(
+        default=None, description="Edad mínima por cargo (clave: id del cargo), p. ej. «30 años cumplidos»."
+    )
+    separation_posts: list[str] | None = Field(
+        default=None, description="Cargos públicos de los que debe separarse quien aspire."
+    )
+    separation_term: str | None = Field(
+        default=None, description="Plazo de la separación, p. ej. «noventa días antes de la elección»."
+    )
+    correction_term: str | None = Field(
+        default=None, description="Plazo para subsanar omisiones de la manifestación de intención."
+    )
+    constancia_date: str | None = Field(
+        default=None, description="Fecha de expedición de la constancia de aspirante, si no hay fase que la fije."
+    )
+    prohibitions: list[str] = Field(default_factory=lambda: list(DEFAULT_PROHIBITIONS), description="Prohibiciones.")
+    spending_limits: dict[str, str] | None = Field(
+        default=None, description="Tope de gastos para obtener el apoyo, por cargo (clave: id del cargo), con su cifra."
+    )
+    spending_limits_acuerdo: str | None = Field(default=None, description="Acuerdo que fija los topes de gastos.")
+    fiscalization_system: str = Field(
+        default="el Sistema Integral de Fiscalización del Instituto Nacional Electoral",
+        description="Sistema de fiscalización en que se rinden los informes.",
+    )
+    report_deadline: str | None = Field(
+        default=None, description="Plazo para rendir el informe de ingresos y egresos de la obtención del apoyo."
+    )
+    rights: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_RIGHTS), description="Derechos de las personas aspirantes."
+    )
+    duties: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_DUTIES), description="Obligaciones de las personas aspirantes."
+    )
+    loss_causes: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_LOSS_CAUSES), description="Causas de pérdida del derecho a registrarse."
+    )
+    registration_documents: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_REGISTRATION_DOCUMENTS),
+        description="Documentos de la solicitud de registro.",
+    )
+    notifications: str = Field(default=DEFAULT_NOTIFICATIONS, description="Notificaciones.")
+    appeals: str = Field(default=DEFAULT_APPEALS, description="Medios de impugnación y cómputo de plazos.")
+    official_gazette: str | None = Field(
+        default=None,
+        description="Periódico oficial del estado, p. ej. «Periódico Oficial del Gobierno del Estado de Durango».",
+    )
+    transitorios: list[str] = Field(default_factory=lambda: list(DEFAULT_TRANSITORIOS), description="Transitorios.")
+    ine_lineamientos: str | None = Field(
+        default=None, description="Acuerdo del INE con los lineamientos de la aplicación que aplica el protocolo."
+    )
+    training: str | None = Field(
+        default=None, description="Capacitación de aspirantes y auxiliares: fechas, sedes o modalidad."
+    )
+    portal_url: str | None = Field(default=None, description="Portal de las personas aspirantes (reportes, audiencia).")
+    device_requirements: list[str] | None = Field(
+        default=None, description="Requisitos de los dispositivos móviles (sistema operativo, versión, espacio)."
+    )
+    support_contact: str | None = Field(default=None, description="Mesa de ayuda: teléfono, correo y horario.")
+    incidents: list[str] = Field(default_factory=lambda: list(DEFAULT_INCIDENTS), description="Atención de incidentes.")
+    fraud: str = Field(default=DEFAULT_FRAUD, description="Tratamiento de indicios de fraude.")
+    privacy_purposes: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PRIVACY_PURPOSES), description="Finalidades del tratamiento."
+    )
+    privacy_legal_basis: str | None = Field(
+        default=None, description="Fundamento del tratamiento de datos (ley estatal de protección de datos, artículos)."
+    )
+    privacy_transfers: str = Field(default=DEFAULT_PRIVACY_TRANSFERS, description="Transferencias de datos.")
+    privacy_arco: str = Field(default=DEFAULT_ARCO, description="Derechos ARCO.")
+    privacy_contact: str | None = Field(
+        default=None, description="Unidad de transparencia: domicilio y correo para ejercer los derechos ARCO."
+    )
+    privacy_retention: str | None = Field(default=None, description="Plazo de conservación de los datos y su destino.")
     audiencia_days: int = Field(
         default=5,
         ge=1,

@@ -54,6 +54,65 @@ BASE = {Base.lista_nominal: "Lista Nominal de Electores", Base.padron: "Padrón 
 BASE_OF = {Base.lista_nominal: "de la Lista Nominal de Electores", Base.padron: "del Padrón Electoral"}
 
 
+CONV, PROT, BOTH = ("convocatoria",), ("protocolo",), ("convocatoria", "protocolo")
+# What the law requires these documents to state and only the OPLE can supply (``documents.<key>`` of the
+# calendar): unset, the document prints «[PROYECTO: falta …]» where it goes and is a PROYECTO. Never invented.
+REQUIRED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("convocatoria_acuerdo", "número, sesión y fecha del acuerdo que aprueba la convocatoria", CONV),
+    (
+        "legal_articles",
+        "fundamento local por artículo (constitución y ley electoral del estado, lineamientos del INE, acuerdo "
+        "del corte de la Lista Nominal)",
+        BOTH,
+    ),
+    ("minimum_ages", "edad mínima de cada cargo", CONV),
+    ("separation_posts", "cargos públicos que exigen separación", CONV),
+    ("separation_term", "plazo de la separación del cargo", CONV),
+    ("correction_term", "plazo para subsanar omisiones de la manifestación de intención", CONV),
+    ("constancia_date", "fecha de expedición de la constancia de aspirante", CONV),
+    ("spending_limits", "tope de gastos para la obtención del apoyo de cada cargo", CONV),
+    ("spending_limits_acuerdo", "acuerdo que fija los topes de gastos", CONV),
+    ("report_deadline", "plazo para presentar el informe de ingresos y egresos", CONV),
+    ("official_gazette", "nombre del periódico oficial del estado", CONV),
+    ("ine_lineamientos", "acuerdo del INE con los lineamientos que aplica este protocolo", PROT),
+    ("training", "fechas, sedes o modalidad de la capacitación", PROT),
+    ("portal_url", "dirección del portal de las personas aspirantes", PROT),
+    ("device_requirements", "requisitos de los dispositivos móviles", PROT),
+    ("support_contact", "teléfono, correo y horario de la mesa de ayuda", PROT),
+    ("privacy_legal_basis", "fundamento del tratamiento de datos personales", BOTH),
+    ("privacy_contact", "domicilio y correo de la unidad de transparencia", BOTH),
+    ("privacy_retention", "plazo de conservación de los datos personales", BOTH),
+)
+FEDERAL_GROUNDS = ("Constitución Política de los Estados Unidos Mexicanos", "Ley General de Instituciones")
+PER_CARGO = ("minimum_ages", "spending_limits")  # keyed by cargo id: missing for any cargo is missing
+
+
+def placeholder(label: str) -> str:
+    """What a document prints where a required value is missing."""
+    return f"[PROYECTO: falta {label}]"
+
+
+def _missing(cal: Calendar, key: str) -> bool:
+    value = getattr(cal.documents, key)
+    if key == "constancia_date" and any(p.kind is PhaseKind.dictamen_aspirantes for p in cal.phases):
+        return False  # the phase dates it
+    if key in PER_CARGO:
+        return value is None or any(c.id not in value for c in cal.cargos)
+    return value is None
+
+
+def document_gaps(cal: Calendar, kind: str) -> list[str]:
+    """What document ``kind`` lacks from the calendar, as PROYECTO reasons (empty: nothing)."""
+    gaps = [
+        f"falta en el calendario (documents.{key}): {label}"
+        for key, label, kinds in REQUIRED
+        if kind in kinds and _missing(cal, key)
+    ]
+    if kind in DOCUMENT_KINDS and not cal.process.ople.address:
+        gaps.append("falta en el calendario (process.ople.address): domicilio del organismo, responsable de los datos")
+    return gaps
+
+
 @dataclass(frozen=True)
 class VersionStamp:
     """What identifies one rendering: shown in the footer, kept out of the fingerprint."""
@@ -202,9 +261,21 @@ def _cargo(cal: Calendar, cargo: Cargo, periods: list[ResolvedPhase]) -> dict[st
         _period(r, cal) for r in periods if r.phase.kind is PhaseKind.captacion_apoyo and _applies(r.phase, cargo)
     ]
     dispersion = cargo.dispersion
+    minimums = [u for q in rows if q.dispersion for u in q.dispersion.per_unit]
     return {
         "id": cargo.id,
         "name": cargo.name,
+        # Per-unit dispersion minimums where they are figures (municipios, distritos; not secciones).
+        "unit_minimums": [
+            {
+                "name": u.unit.name,
+                "base": es.number(u.base_count) if u.base_count is not None else "—",
+                "minimum": es.number(u.minimum) if u.minimum is not None else None,
+            }
+            for u in minimums
+        ]
+        if dispersion is not None and dispersion.unit is not DispersionUnit.seccion
+        else [],
         "term": cargo.term,
         "demarcacion": cargo.demarcacion.value,
         "demarcacion_label": DEMARCACION[cargo.demarcacion],
@@ -259,6 +330,22 @@ def _issued(periods: list[ResolvedPhase], kind: str) -> ResolvedPhase:
     return periods[0]
 
 
+def issued_at(cal: Calendar, kind: str) -> datetime:
+    """The instant a calendar document is issued: the start of the phase that generates it (else the
+    convocatoria's, else the first phase's). Its date is the one written at the closing («a … de …»)."""
+    return _issued(timeline(cal), kind).start
+
+
+def created_at(cal: Calendar, kind: str, calendar_version_created: datetime | None = None) -> datetime:
+    """The creation date written in a calendar document's metadata: its own issue instant, or, for a version made
+    later by an amendment, the moment that calendar version was approved. Never the calendar's approval when that
+    came before the issue, and never the clock: the same inputs give the same bytes."""
+    issued = issued_at(cal, kind)
+    if calendar_version_created is None:
+        return issued
+    return max(issued, calendar_version_created)
+
+
 def _supplemented(cal: Calendar, kind: str, family: str, supplement: Supplement) -> dict[str, Any]:
     """A supplemented document: what the letterhead and the closing need from the calendar, and the caller's
     content under ``extra``; nothing else of the calendar, so that an unrelated amendment makes no new version."""
@@ -296,9 +383,16 @@ def shown(cal: Calendar, kind: str, supplement: Supplement | None = None) -> dic
     for r in periods:
         by_kind[r.phase.kind.value].append(_period(r, cal))
     convocatoria = by_kind["convocatoria"]
-    issued = _issued(periods, kind).start.astimezone(cal.tz).date()
+    issued = issued_at(cal, kind).astimezone(cal.tz).date()
     texts = cal.documents
-    reasons = draft_reasons(cal)
+    reasons = draft_reasons(cal) + document_gaps(cal, kind)
+    audiencia = [r for r in periods if r.phase.kind is PhaseKind.garantia_audiencia]
+    audiencia_span = (
+        (audiencia[0].end.astimezone(cal.tz).date() - audiencia[0].start.astimezone(cal.tz).date()).days
+        if audiencia
+        else None
+    )
+    per_cargo = {key: {c.id: (getattr(texts, key) or {}).get(c.id) for c in cal.cargos} for key in PER_CARGO}
     return {
         "kind": kind,
         "title": TITLES[kind],
@@ -319,6 +413,10 @@ def shown(cal: Calendar, kind: str, supplement: Supplement | None = None) -> dic
             "approving_acuerdo": p.approving_acuerdo,
             "approved_on_words": es.date_words(p.approved_on) if p.approved_on else None,
             "legal_basis": list(p.legal_basis),
+            # The federal grounds are stated by article in the templates; the calendar's own others follow them.
+            "local_basis": [
+                g for g in p.legal_basis if not g.startswith(FEDERAL_GROUNDS) and p.approving_acuerdo not in g
+            ],
         },
         "ople": {
             "name": p.ople.name,
@@ -346,6 +444,47 @@ def shown(cal: Calendar, kind: str, supplement: Supplement | None = None) -> dic
             "audiencia_days": texts.audiencia_days,
             "audiencia_days_words": es.count_words(texts.audiencia_days, feminine=False),
             "audiencia_days_unconfirmed": texts.is_unconfirmed("audiencia_days"),
+            # A term longer than its phase cannot be right: highlighted until the calendar fixes one or the other.
+            "audiencia_days_fit": audiencia_span is None or texts.audiencia_days <= audiencia_span,
+            **{
+                key: getattr(texts, key)
+                for key in (
+                    "convocatoria_acuerdo",
+                    "legal_articles",
+                    "separation_posts",
+                    "separation_term",
+                    "correction_term",
+                    "constancia_date",
+                    "prohibitions",
+                    "spending_limits_acuerdo",
+                    "fiscalization_system",
+                    "report_deadline",
+                    "rights",
+                    "duties",
+                    "loss_causes",
+                    "registration_documents",
+                    "notifications",
+                    "appeals",
+                    "official_gazette",
+                    "transitorios",
+                    "ine_lineamientos",
+                    "training",
+                    "portal_url",
+                    "device_requirements",
+                    "support_contact",
+                    "incidents",
+                    "fraud",
+                    "privacy_purposes",
+                    "privacy_legal_basis",
+                    "privacy_transfers",
+                    "privacy_arco",
+                    "privacy_contact",
+                    "privacy_retention",
+                )
+            },
+            **per_cargo,
         },
+        "labels": {key: placeholder(label) for key, label, _ in REQUIRED},
+        "address_placeholder": placeholder("domicilio del organismo"),
         "municipios_count": len(cal.territory.municipios),
     }

@@ -37,3 +37,18 @@ class DocumentVersion(SQLModel, table=True):
     @property
     def file_name(self) -> str:
         return f"{self.kind}-{self.process_id}-v{self.number}.pdf"
+
+
+class DocumentSignature(SQLModel, table=True):
+    """A PAdES signature of one stored version: the signed PDF is content-addressed by ``sha256`` (its first
+    ``DocumentVersion.size`` bytes are the unsigned version); ``signer`` is the certificate's subject."""
+
+    __tablename__ = "document_signature"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document_version.id", index=True)
+    signer: str = Field(max_length=400)
+    certificate_sha256: str = Field(max_length=64)
+    signed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    sha256: str = Field(max_length=64)
+    size: int

@@ -18,8 +18,9 @@ import jinja2
 
 from workflow.calendar.model import Calendar
 
-from .context import DOCUMENT_KINDS, SUPPLEMENTED, Supplement, VersionStamp, family_of, shown
-from .spanish import ordinal_feminine
+from .context import DOCUMENT_KINDS, SUPPLEMENTED, Supplement, VersionStamp, created_at, family_of, shown
+from .pdf_finish import finish
+from .spanish import ordinal_feminine, ordinal_masculine
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 PDF_VARIANT = "pdf/a-3b"
@@ -74,6 +75,7 @@ class DocumentRenderer:
             lstrip_blocks=True,
         )
         env.filters["ordinal"] = _ordinal_filter
+        env.filters["ordinal_masculine"] = lambda n: ordinal_masculine(n).upper()  # «PRIMERO.» of a transitorio
         return env, search
 
     def _template_sources(self, env: jinja2.Environment, kind: str) -> str:
@@ -128,16 +130,18 @@ class DocumentRenderer:
         kind: str,
         *,
         calendar_text: str,
-        created: datetime,
+        created: datetime | None = None,
         document_version: int | None = None,
         calendar_version: int | None = None,
         supplement: Supplement | None = None,
     ) -> RenderedDocument:
-        """``created`` is the instant written in the PDF's metadata: derive it from the calendar version (or the
-        supplement's inputs), never from the clock, so that rendering again gives the same bytes. A supplemented
-        kind (``dictamen-<cargo>``) needs its ``supplement``."""
+        """``created`` is the instant written in the PDF's metadata: by default a calendar document's own issue
+        instant (``context.created_at``); a supplemented kind (``dictamen-<cargo>``) needs its ``supplement``, whose
+        ``created`` it takes. Never the clock, so that rendering again gives the same bytes."""
         from weasyprint import HTML, Attachment  # heavy import (~1 s): only where documents are rendered
 
+        if created is None:
+            created = supplement.created if supplement is not None else created_at(cal, kind)
         prep = self._prepare(cal, kind, supplement)
         fp = prep.fingerprint
         stamp = VersionStamp(document_version, calendar_version, fp)
@@ -169,6 +173,7 @@ class DocumentRenderer:
             attachments=attachments,
             pdf_identifier=bytes.fromhex(fp[:32]),
         )
+        pdf = finish(pdf)  # running heads as artifacts, one /AF entry, the attachments' MIME types
         return RenderedDocument(kind, pdf, fp, prep.content["title"])
 
 

@@ -15,9 +15,10 @@ from workflow.errors import DomainError, ErrorKind
 from workflow.storage.db import Database, storable_id
 from workflow.storage.files import BlobStore
 
-from .context import DOCUMENT_KINDS, Supplier
-from .records import DocumentVersion
+from .context import DOCUMENT_KINDS, Supplier, created_at, document_gaps
+from .records import DocumentSignature, DocumentVersion
 from .render import DocumentRenderer
+from .signing import sign
 
 
 @dataclass(frozen=True)
@@ -38,17 +39,24 @@ NAMES = {"convocatoria": "la convocatoria", "protocolo": "el protocolo"}
 
 
 def is_draft(cal: Calendar, kind: str) -> bool:
-    """A calendar document is a PROYECTO while its calendar has unconfirmed values. (A dictamen's own proyecto
-    state is in its content and its publication is the review desk's.)"""
-    return kind in DOCUMENT_KINDS and bool(draft_reasons(cal))
+    """A calendar document is a PROYECTO while its calendar has unconfirmed values or lacks something the document
+    must state. (A dictamen's own proyecto state is in its content and its publication is the review desk's.)"""
+    return kind in DOCUMENT_KINDS and bool(draft_reasons(cal) or document_gaps(cal, kind))
 
 
 def refusal(version: DocumentVersion, cal: Calendar) -> DomainError:
     reasons = draft_reasons(cal)
+    gaps = document_gaps(cal, version.kind) if version.kind in DOCUMENT_KINDS else []
     return DomainError(
         ErrorKind.conflict,
         f"{NAMES.get(version.kind, version.kind)} (versión {version.number}) es un PROYECTO: su calendario tiene "
-        f"{len(reasons)} valor(es) sin confirmar o cifras pendientes (vea «convoca calendar validate --strict»); "
+        f"{len(reasons)} valor(es) sin confirmar o cifras pendientes (vea «convoca calendar validate --strict»)"
+        + (
+            f" y le faltan {len(gaps)} dato(s) del documento ({'; '.join(gaps[:3])}{' …' if len(gaps) > 3 else ''})"
+            if gaps
+            else ""
+        )
+        + "; "
         "confírmelos con una enmienda del calendario, o una persona administradora puede forzar su publicación "
         "indicando el motivo",
     )
@@ -113,8 +121,9 @@ class DocumentService:
             cal,
             kind,
             calendar_text=active.loaded.text,
-            # From the inputs, never the clock, so that rendering again gives the same bytes.
-            created=supplement.created if supplement is not None else active.version.created_at,
+            # From the inputs, never the clock, so that rendering again gives the same bytes: the document's own
+            # issue instant, or the amendment that made this version if it came later.
+            created=supplement.created if supplement is not None else created_at(cal, kind, active.version.created_at),
             document_version=number,
             calendar_version=active.version.number,
             supplement=supplement,
@@ -192,6 +201,59 @@ class DocumentService:
         if refused:
             raise DomainError(ErrorKind.conflict, "; ".join(e.message for e in refused))
         return published
+
+    def sign(
+        self, document_id: int, pkcs12: bytes, passphrase: bytes | None, *, reason: str | None = None
+    ) -> DocumentSignature:
+        """Sign a stored version (PAdES, keeping PDF/A) with the signatory's PKCS#12; the signed file is stored
+        beside the unsigned one and the row says who signed and when. A PROYECTO is never signed."""
+        version = self.get(document_id)
+        if version is None:
+            raise DomainError(ErrorKind.not_found, f"no existe el documento {document_id}")
+        if version.draft:
+            raise DomainError(
+                ErrorKind.conflict,
+                f"{NAMES.get(version.kind, version.kind)} (versión {version.number}) es un PROYECTO: no se firma",
+            )
+        cal = self.calendars.active(version.process_id).calendar
+        signed = sign(
+            self.pdf(version),
+            pkcs12,
+            passphrase,
+            reason=reason or f"Aprobación de {NAMES.get(version.kind, version.kind)}, versión {version.number}",
+            location=cal.documents.city or cal.process.state,
+        )
+        sha, _ = self.blobs.put(signed.pdf, ".pdf")
+        row = DocumentSignature(
+            document_id=document_id,
+            signer=signed.signer,
+            certificate_sha256=signed.certificate_sha256,
+            signed_at=signed.signed_at,
+            sha256=sha,
+            size=len(signed.pdf),
+        )
+        with self.db.write_session() as s:
+            s.add(row)
+            s.commit()
+            s.refresh(row)
+        return row
+
+    def signatures(self, process_id: str) -> dict[int, list[DocumentSignature]]:
+        """The signatures of a process's versions, by document id, oldest first."""
+        with self.db.read_session() as s:
+            rows = s.exec(
+                select(DocumentSignature)
+                .join(DocumentVersion, col(DocumentVersion.id) == col(DocumentSignature.document_id))
+                .where(DocumentVersion.process_id == process_id)
+                .order_by(col(DocumentSignature.id))
+            )
+            out: dict[int, list[DocumentSignature]] = {}
+            for row in rows:
+                out.setdefault(row.document_id, []).append(row)
+            return out
+
+    def signed_pdf(self, signature: DocumentSignature) -> bytes:
+        return self.blobs.read(signature.sha256, ".pdf")
 
     def refresh(self, process_id: str, now: datetime) -> list[DocumentVersion]:
         """After an amendment: regenerate every calendar document already generated; a new version of a published

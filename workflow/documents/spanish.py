@@ -90,14 +90,32 @@ def short_date(d: date) -> str:
     return format_date(d, "d 'de' MMMM 'de' y", locale=LOCALE)
 
 
-def zone_label(instant: datetime, tz: ZoneInfo) -> str:
-    """«hora estándar central, UTC−06:00»: the zone in force at that instant."""
-    local = instant.astimezone(tz)
-    offset = local.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
+# The zones as Mexican law names them (Ley del Sistema de Horario en los Estados Unidos Mexicanos), by their
+# standard offset in minutes: legal texts write «tiempo del centro», not the CLDR name.
+MEXICAN_ZONES = {
+    -300: "tiempo del sureste",
+    -360: "tiempo del centro",
+    -420: "tiempo del Pacífico",
+    -480: "tiempo del noroeste",
+}
+
+
+def _offset(minutes: int) -> str:
     sign = "−" if minutes < 0 else "+"
     hh, mm = divmod(abs(minutes), 60)
-    return f"{get_timezone_name(local, locale=LOCALE)}, UTC{sign}{hh:02d}:{mm:02d}"
+    return f"UTC{sign}{hh:02d}:{mm:02d}"
+
+
+def zone_label(instant: datetime, tz: ZoneInfo) -> str:
+    """«tiempo del centro, UTC−06:00»: the zone in force at that instant, as Mexican legal texts name it (with
+    «horario de verano» while daylight saving time applied); another zone by its CLDR name."""
+    local = instant.astimezone(tz)
+    minutes = int((local.utcoffset() or timedelta(0)).total_seconds() // 60)
+    summer = int((local.dst() or timedelta(0)).total_seconds() // 60)
+    name = MEXICAN_ZONES.get(minutes - summer)
+    if name is None:
+        return f"{get_timezone_name(local, locale=LOCALE)}, {_offset(minutes)}"
+    return f"{name}{', horario de verano' if summer else ''}, {_offset(minutes)}"
 
 
 def local_start(instant: datetime, tz: ZoneInfo) -> tuple[date, str]:
