@@ -313,6 +313,7 @@ def _desk(t: DeskTally) -> dict[str, Any]:
             "threshold": es.percentage(Decimal(t.sample.full_review_above)),
             "seed": t.sample.seed,
             "size": es.number(t.sample.size),
+            "size_n": t.sample.size,
             "decided": es.number(t.sample.decided),
             "rejected": es.number(t.sample.rejected),
             "complete": t.sample.decided == t.sample.size,
