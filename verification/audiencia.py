@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -61,7 +62,8 @@ def audiencia_window(cal: Calendar, aspirante: Aspirante) -> AudienciaWindow | N
     return None
 
 
-def latest_run(db: Database, process_id: str, cargo_id: str) -> VerificationRun | None:
+def latest_run(db: Database, process_id: str, cargo_id: str, *where: Any) -> VerificationRun | None:
+    """The cargo's latest finished run (that also meets ``where``): the one counts, progress and the dictamen show."""
     with db.read_session() as s:
         return s.exec(
             select(VerificationRun)
@@ -69,6 +71,7 @@ def latest_run(db: Database, process_id: str, cargo_id: str) -> VerificationRun 
                 VerificationRun.process_id == process_id,
                 VerificationRun.cargo_id == cargo_id,
                 VerificationRun.status == "done",
+                *where,
             )
             .order_by(col(VerificationRun.id).desc())
         ).first()

@@ -38,7 +38,7 @@ from workflow.errors import DomainError, ErrorKind
 from workflow.participants.records import Aspirante
 from workflow.storage.db import Database
 
-from .audiencia import audiencia_window
+from .audiencia import audiencia_window, latest_run
 from .desk import ReviewDesk
 from .dictamen import ReviewFigures, dictamen_kind, generate_dictamen
 from .distributed import Classifier, in_process
@@ -507,17 +507,7 @@ class VerificationService:
         return self._last_done(process_id, cargo_id)
 
     def _last_done(self, process_id: str, cargo_id: str, *where: Any) -> VerificationRun | None:
-        with self.db.read_session() as s:
-            return s.exec(
-                select(VerificationRun)
-                .where(
-                    VerificationRun.process_id == process_id,
-                    VerificationRun.cargo_id == cargo_id,
-                    VerificationRun.status == "done",
-                    *where,
-                )
-                .order_by(col(VerificationRun.id).desc())
-            ).first()
+        return latest_run(self.db, process_id, cargo_id, *where)
 
 
 def _districts(cal: Calendar) -> pa.Table:
