@@ -28,8 +28,8 @@ from workflow.storage.db import Database, storable_id
 from workflow.storage.files import BlobStore
 
 from .desk import PRIORITY, ItemKind
-from .outcomes import DESK_REJECTED, RunOutcomes, run_outcomes
-from .reasons import REASON_LABELS, ReviewReason
+from .outcomes import RunOutcomes, run_outcomes
+from .reasons import DESK_REJECTED, REASON_LABELS, ReviewReason
 from .records import Objection, ReviewDecision, ReviewItem, VerificationRun
 from .registral import STATUS_LABELS, Status
 

@@ -35,8 +35,8 @@ from workflow.documents.context import (
 from workflow.documents.records import DocumentVersion
 from workflow.documents.service import DocumentService
 
-from .outcomes import DESK_REJECTED, DESK_REJECTED_LABEL, DeskTally
-from .reasons import REASON_LABELS, ReviewReason
+from .outcomes import DeskTally
+from .reasons import DESK_REJECTED, DESK_REJECTED_LABEL, REASON_LABELS, ReviewReason
 from .records import RollVersion, VerificationRun
 from .registral import BAJA_CAUSES, STATUS_LABELS, Status
 

@@ -23,12 +23,10 @@ from sqlmodel import Session, col
 
 from workflow.captures.records import Capture
 
-from .reasons import ACCEPTED, Resolution
+from .reasons import ACCEPTED, DESK_REJECTED, Resolution
 from .records import ApoyoResult, Objection, ReviewDecision, ReviewItem, ReviewSample, VerificationRun
 from .registral import Status
 
-DESK_REJECTED = "mesa_de_control"
-DESK_REJECTED_LABEL = "Rechazado por la mesa de control"
 OBJECTION = "objecion"
 
 

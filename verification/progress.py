@@ -16,8 +16,7 @@ from workflow.engine.store import CalendarStore
 from workflow.participants.records import Aspirante
 from workflow.storage.db import Database
 
-from .outcomes import DESK_REJECTED, DESK_REJECTED_LABEL
-from .registral import STATUS_LABELS, Status
+from .reasons import label
 from .service import VerificationService, verdicts_of
 
 
@@ -77,10 +76,6 @@ class Progress(BaseModel):
     verification: VerificationSummary | None = Field(description="La última verificación de su cargo, si la hay.")
 
 
-def _label(status: str) -> str:
-    return DESK_REJECTED_LABEL if status == DESK_REJECTED else STATUS_LABELS[Status(status)]
-
-
 def window_state(window: Window | None, now: datetime) -> str:
     if window is None:
         return "sin periodo"
@@ -121,7 +116,7 @@ class ProgressService:
             flagged=mine["flagged"],
             missing=mine["missing"],
             meets=mine["meets"],
-            by_status=[StatusCount(key=k, count=n, label=_label(k)) for k, n in mine["counts"].items() if n],
+            by_status=[StatusCount(key=k, count=n, label=label(k)) for k, n in mine["counts"].items() if n],
             by_municipio=[
                 MunicipioCount(municipio=m["id"], name=m["name"], received=m["received"], valid=m["valid"])
                 for m in mine["by_municipio"]

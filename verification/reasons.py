@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from .registral import Status
+
 
 class ReviewReason(StrEnum):
     """Why the mesa de control rejects an apoyo after looking at its images and data."""
@@ -49,6 +51,9 @@ REASON_LABELS = {
 }
 
 ACCEPTED = "aceptado"
+# An apoyo valid in the roll whose latest mesa decision rejects it: a status of its own in counts and exports.
+DESK_REJECTED = "mesa_de_control"
+DESK_REJECTED_LABEL = "Rechazado por la mesa de control"
 
 
 class Resolution(StrEnum):
@@ -60,3 +65,19 @@ class Resolution(StrEnum):
     @property
     def label(self) -> str:
         return "Objeción fundada: el apoyo se computa" if self is Resolution.fundada else "Objeción infundada"
+
+
+def label(value: str) -> str:
+    """The Spanish label of any value a count, a decision or an export carries: a registral status, a mesa
+    decision or reason, an objection's resolution; an unknown value is shown as it is."""
+    if value == ACCEPTED:
+        return "Aceptado"
+    if value == DESK_REJECTED:
+        return DESK_REJECTED_LABEL
+    if value in Status.__members__:
+        return Status(value).label
+    if value in ReviewReason.__members__:
+        return ReviewReason(value).label
+    if value in Resolution.__members__:
+        return Resolution(value).label
+    return value

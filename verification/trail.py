@@ -21,10 +21,9 @@ from workflow.storage.db import Database
 
 from .audiencia import latest_run
 from .desk import KIND_LABELS
-from .outcomes import DESK_REJECTED, DESK_REJECTED_LABEL, run_outcomes
-from .reasons import ACCEPTED, REASON_LABELS, Resolution, ReviewReason
+from .outcomes import run_outcomes
+from .reasons import label
 from .records import Objection, ReviewDecision, ReviewItem
-from .registral import STATUS_LABELS, Status
 
 COLUMNS = [
     "folio",
@@ -42,18 +41,6 @@ COLUMNS = [
     "corrige_a",
     "detalle",
 ]
-
-
-def _label(value: str) -> str:
-    if value == ACCEPTED:
-        return "Aceptado"
-    if value == DESK_REJECTED:
-        return DESK_REJECTED_LABEL
-    if value in Status.__members__:
-        return STATUS_LABELS[Status(value)]
-    if value in Resolution.__members__:
-        return Resolution(value).label
-    return REASON_LABELS[ReviewReason(value)] if value in ReviewReason.__members__ else value
 
 
 class Trail:
@@ -116,7 +103,7 @@ class Trail:
                 "fecha_local": format_local(at, tz) if at else "",
                 "autor": author,
                 "valor": value,
-                "descripcion": _label(value) if value else "",
+                "descripcion": label(value) if value else "",
                 "nota": more.get("nota", ""),
                 "corrige_a": more.get("corrige_a", ""),
                 "detalle": more.get("detalle", ""),
@@ -173,7 +160,7 @@ class Trail:
                 )
             if objection is not None:  # not resolved yet
                 yield filed(objection)
-            detail = f"antes de la garantía de audiencia: {_label(row['before'])}"
+            detail = f"antes de la garantía de audiencia: {label(row['before'])}"
             if row["pending"]:
                 detail += "; pendiente de decisión en la mesa de control"
             yield event(row, "resultado", None, "convoca", row["after"], detalle=detail)

@@ -11,9 +11,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from verification.desk import KIND_LABELS, ApoyoView, DecisionIn, Reviewing, vocabulary
-from verification.reasons import ACCEPTED, REASON_LABELS, Resolution, ReviewReason
+from verification.reasons import label
 from verification.records import Objection, ReviewDecision
-from verification.registral import STATUS_LABELS, Status
 from workflow.errors import DomainError, ErrorKind
 from workflow.participants.records import Role
 from workflow.participants.service import NewReviewer, Principal
@@ -56,21 +55,13 @@ IMAGE_RESPONSE = {
 PRIVATE = {"Cache-Control": "private, no-store"}
 
 
-def decision_label(decision: str) -> str:
-    if decision == ACCEPTED:
-        return "Aceptado"
-    if decision in Resolution.__members__:
-        return Resolution(decision).label
-    return REASON_LABELS[ReviewReason(decision)]
-
-
 def decision_out(d: ReviewDecision, names: dict[int, str], replaced_by: dict[int, int] | None = None) -> DecisionOut:
     assert d.id is not None
     return DecisionOut(
         id=d.id,
         apoyo_id=d.capture_id,
         decision=d.decision,
-        label=decision_label(d.decision),
+        label=label(d.decision),
         note=d.note,
         reviewer_id=d.reviewer_id,
         reviewer=names.get(d.reviewer_id, ""),
@@ -138,7 +129,7 @@ def apoyo_out(services: Services, view: ApoyoView) -> ReviewApoyoOut:
         if r is None
         else RegistralOut(
             status=r.status,
-            label=STATUS_LABELS[Status(r.status)],
+            label=label(r.status),
             reason=r.reason,
             municipio=r.municipio,
             seccion=r.seccion,
@@ -147,7 +138,7 @@ def apoyo_out(services: Services, view: ApoyoView) -> ReviewApoyoOut:
         flags=[ReviewFlag(**f) for f in item.flags],
         objection=objection_out(view.objection, c.folio, resolution) if view.objection is not None else None,
         decisions=decisions,
-        choices=[Choice(value=v, label=decision_label(v)) for v in vocabulary(item.kind)],
+        choices=[Choice(value=v, label=label(v)) for v in vocabulary(item.kind)],
         images=image_links(f"/api/v1/review/{c.id}/images", view.objection),
         queue_pending=services.desk.pending(c.process_id),
     )

@@ -14,12 +14,12 @@ from litestar.response import Redirect, Template
 from pydantic import ValidationError
 
 from verification.desk import KIND_LABELS, DecisionIn, Reviewing, vocabulary
+from verification.reasons import label
 from verification.records import ReviewItem
-from verification.registral import STATUS_LABELS, Status
 from workflow.errors import DomainError
 from workflow.participants.records import Role
 
-from ..controllers.review import PRIVATE, decision_label
+from ..controllers.review import PRIVATE
 from ..schemas import ProcessId, RowId
 from ..services import Services
 from .web import SECURITY_HEADERS, Form, page, redirect, signed_in, to_sign_in
@@ -66,7 +66,7 @@ def desk_page(
     keys = iter(KEYS)
     for value in vocabulary(item.kind):
         key = OBJECTION_KEYS.get(value) or next(keys)
-        choices.append((value, decision_label(value), key))
+        choices.append((value, label(value), key))
     return page(
         "desk.html",
         status=422 if errors else 200,
@@ -76,11 +76,11 @@ def desk_page(
         apoyo=c,
         kind_label=KIND_LABELS[item.kind],
         personal=view.personal,
-        registral=None if view.result is None else STATUS_LABELS[Status(view.result.status)],
+        registral=None if view.result is None else label(view.result.status),
         registral_reason=None if view.result is None else view.result.reason,
         flags=item.flags,
         objection=view.objection,
-        decisions=[(decision_label(d.decision), d.note, d.decided_at) for d in view.decisions],
+        decisions=[(label(d.decision), d.note, d.decided_at) for d in view.decisions],
         choices=choices,
         parts=PARTS,
         pending=services.desk.pending(process_id),
