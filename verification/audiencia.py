@@ -40,6 +40,10 @@ class AudienciaWindow:
     start: datetime
     end: datetime
 
+    def state(self, now: datetime) -> str:
+        """pendiente, abierta or cerrada at ``now``: objections are received only while it is open."""
+        return "pendiente" if now < self.start else ("abierta" if now < self.end else "cerrada")
+
 
 @dataclass(frozen=True)
 class Rejected:

@@ -55,6 +55,7 @@ def desk_page(
     errors: list[tuple[str, str]] | None = None,
     chosen: str = "",
     note: str = "",
+    ahead: ReviewItem | None = None,
 ) -> Template:
     """The page of one apoyo (``item``), or the page that says nothing is left."""
     name = services.calendars.active(process_id).calendar.process.name
@@ -87,15 +88,30 @@ def desk_page(
         errors=errors or [],
         chosen=chosen,
         note=note,
+        ahead=ahead,
     )
 
 
 @get("/mesa/{process_id:str}", name="portal:desk-next", sync_to_thread=True)
-def desk_next(request: Request, services: NamedDependency[Services], process_id: ProcessId) -> Template | Redirect:
+def desk_next(
+    request: Request,
+    services: NamedDependency[Services],
+    process_id: ProcessId,
+    siguiente: Annotated[int | None, QueryParameter(ge=1)] = None,
+) -> Template | Redirect:
+    """The apoyo to decide now (``siguiente``: the one leased ahead on the previous page, while it is still this
+    reviewer's) and one more leased ahead, whose images the browser fetches while this one is decided."""
     who = reviewer(request, services)
     if who is None:
         return to_sign_in(request)
-    return desk_page(services, process_id, services.desk.next(who, process_id, services.clock.now()))
+    now = services.clock.now()
+    current = services.desk.keep(who, siguiente, now) if siguiente else None
+    if current is None or current.process_id != process_id:
+        current = services.desk.next(who, process_id, now)
+    ahead = services.desk.next(who, process_id, now) if current is not None else None
+    if current is None or (ahead is not None and ahead.id == current.id):  # nothing else free
+        ahead = None
+    return desk_page(services, process_id, current, ahead=ahead)
 
 
 @post("/mesa/{process_id:str}/{apoyo_id:int}", sync_to_thread=True, status_code=303)
@@ -110,9 +126,15 @@ def desk_decide(
     if who is None:
         return to_sign_in(request)
     decision, note = (data.get("decision") or "").strip(), (data.get("nota") or "").strip()
+    ahead = (data.get("siguiente") or "").strip()
     item = services.desk.item_for(apoyo_id)  # the same apoyo again when the decision is refused
+
+    def again(errors: list[tuple[str, str]], chosen: str = "") -> Template:
+        held = services.desk.keep(who, int(ahead), services.clock.now()) if ahead.isdigit() else None
+        return desk_page(services, process_id, item, errors, chosen, note, ahead=held)
+
     if not decision:
-        return desk_page(services, process_id, item, [("Elija una decisión.", "decision-1")], note=note)
+        return again([("Elija una decisión.", "decision-1")])
     try:
         services.desk.decide(who, apoyo_id, DecisionIn(decision=decision, note=note or None), services.clock.now())
     except (DomainError, ValidationError) as e:
@@ -120,8 +142,8 @@ def desk_decide(
             e.message if isinstance(e, DomainError) else "la nota es demasiado larga (2 000 caracteres como máximo)"
         )
         field = "nota" if "nota" in message else "decision-1"
-        return desk_page(services, process_id, item, [(message[:1].upper() + message[1:], field)], decision, note)
-    return redirect(f"/mesa/{process_id}")
+        return again([(message[:1].upper() + message[1:], field)], decision)
+    return redirect(f"/mesa/{process_id}" + (f"?siguiente={ahead}" if ahead.isdigit() else ""))
 
 
 @get("/mesa/imagenes/{apoyo_id:int}/{part:str}", sync_to_thread=True)

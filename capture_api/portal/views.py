@@ -91,6 +91,7 @@ class OpenWindowView:
     name: str
     closes_local: str
     remaining: str
+    closes_iso: str  # the instant, for the countdown script (it counts from the server's clock, not the device's)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class ProcessView:
     svg: TimelineSvg
     quotas: list[QuotaTable]
     open_windows: list[OpenWindowView] = field(default_factory=list)
+    now_iso: str = ""
 
 
 def aware(instant: datetime) -> datetime:
@@ -115,6 +117,10 @@ def aware(instant: datetime) -> datetime:
 
 def utc_text(instant: datetime) -> str:
     return f"{instant.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def remaining(delta: timedelta) -> str:
@@ -172,7 +178,7 @@ def process_view(cal: Calendar, calendar_version: int, now: datetime) -> Process
         else ("Por iniciar" if states == {PhaseState.pendiente} else "En curso")
     )
     windows = [
-        OpenWindowView(r.phase.name, format_local(r.end, tz, is_end=True), remaining(r.end - now))
+        OpenWindowView(r.phase.name, format_local(r.end, tz, is_end=True), remaining(r.end - now), iso(r.end))
         for r in resolved
         if r.phase.kind.value == "captacion_apoyo" and r.state(now) is PhaseState.abierta
     ]
@@ -188,6 +194,7 @@ def process_view(cal: Calendar, calendar_version: int, now: datetime) -> Process
         svg=timeline_svg(resolved, rows, now, tz),
         quotas=quota_tables(cal),
         open_windows=windows,
+        now_iso=iso(now),
     )
 
 
