@@ -131,7 +131,9 @@ class Audiencia:
                 label = REASON_LABELS[ReviewReason(desk.decision)]
                 reason = f"{label}: {desk.note}" if desk.note else label
             else:
-                reason = f"{STATUS_LABELS[Status(r['registral'])]}: {r['reason']}"
+                label = STATUS_LABELS[Status(r["registral"])]
+                # «Baja del Padrón Electoral por defunción» needs no «Baja del Padrón Electoral: » before it.
+                reason = r["reason"] if r["reason"].startswith(label) else f"{label}: {r['reason']}"
             out.append(
                 Rejected(
                     captures[r["capture_id"]],

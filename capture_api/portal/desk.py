@@ -22,6 +22,7 @@ from workflow.participants.records import Role
 from ..controllers.review import PRIVATE, decision_label
 from ..schemas import ProcessId, RowId
 from ..services import Services
+from .ahead import Ahead
 from .web import SECURITY_HEADERS, Form, page, redirect, signed_in, to_sign_in
 
 # The key that picks each decision on the desk's page (shown beside it).
@@ -96,11 +97,12 @@ def desk_page(
 def desk_next(
     request: Request,
     services: NamedDependency[Services],
+    anticipadas: NamedDependency[Ahead],
     process_id: ProcessId,
     siguiente: Annotated[int | None, QueryParameter(ge=1)] = None,
 ) -> Template | Redirect:
     """The apoyo to decide now (``siguiente``: the one leased ahead on the previous page, while it is still this
-    reviewer's) and one more leased ahead, whose images the browser fetches while this one is decided."""
+    reviewer's) and one more leased ahead, whose images the server prepares while this one is decided."""
     who = reviewer(request, services)
     if who is None:
         return to_sign_in(request)
@@ -111,6 +113,10 @@ def desk_next(
     ahead = services.desk.next(who, process_id, now) if current is not None else None
     if current is None or (ahead is not None and ahead.id == current.id):  # nothing else free
         ahead = None
+    if ahead is not None and ahead.lease_expires_at is not None:
+        parts = [part for part, _ in PARTS]
+        load = services.desk.image
+        anticipadas.prepare(ahead.capture_id, parts, ahead.lease_expires_at, lambda c, p: load(c, p, "revision"))
     return desk_page(services, process_id, current, ahead=ahead)
 
 
@@ -150,6 +156,7 @@ def desk_decide(
 def desk_image(
     request: Request,
     services: NamedDependency[Services],
+    anticipadas: NamedDependency[Ahead],
     apoyo_id: RowId,
     part: Annotated[str, PathParameter(pattern=r"^(anverso|reverso|foto|firma|objecion)$")],
     vista: Annotated[str, QueryParameter(pattern=r"^(revision|completa)$")] = "revision",
@@ -157,8 +164,12 @@ def desk_image(
     if reviewer(request, services) is None:
         return Response(b"", status_code=401, headers=SECURITY_HEADERS)
     services.desk.item_for(apoyo_id)  # only apoyos that went to the desk
-    data, media_type = services.desk.image(apoyo_id, part, vista)
-    return Response(data, media_type=media_type, headers={**SECURITY_HEADERS, **PRIVATE})
+    headers = {**SECURITY_HEADERS, **PRIVATE}
+    prepared = anticipadas.take(apoyo_id, part, services.clock.now()) if vista == "revision" else None
+    if prepared is not None:
+        headers["Server-Timing"] = 'anticipada;desc="preparada mientras se decidía el apoyo anterior"'
+    data, media_type = prepared or services.desk.image(apoyo_id, part, vista)
+    return Response(data, media_type=media_type, headers=headers)
 
 
 HANDLERS = [desk_home, desk_next, desk_decide, desk_image]

@@ -26,13 +26,24 @@ from .web import page, to_sign_in
 LIMIT = 50
 EDGES = {"start": "Inicio", "end": "Fin", "amend": "Modificación del calendario"}
 ACTION_STATES = {"pending": "Pendiente", "running": "En curso", "succeeded": "Completada", "failed": "Falló"}
+ACTIONS = {
+    "open_capture": "Abrir la captación",
+    "close_capture": "Cerrar la captación",
+    "generate_documents": "Generar documentos",
+    "publish": "Publicar documentos",
+    "refresh_documents": "Regenerar documentos tras la modificación",
+    "run_verification": "Verificar los apoyos",
+    "open_audiencia": "Abrir la garantía de audiencia",
+    "final_dictamen": "Dictamen final",
+}
 RUN_KINDS = {"preliminar": "Preliminar", "final": "Final", "manual": "Manual"}
 RUN_STATES = {"running": "En curso", "done": "Terminada", "failed": "Falló"}
 
 
 @dataclass(frozen=True)
 class ActionRow:
-    action: str
+    action: str  # in words
+    name: str  # as the calendar names it
     state: str
     state_key: str
     attempts: int
@@ -90,7 +101,8 @@ class Names:
 
 def action_row(names: Names, pid: str, run: ActionRun) -> ActionRow:
     return ActionRow(
-        action=run.action,
+        action=ACTIONS.get(run.action, run.action),
+        name=run.action,
         state=ACTION_STATES.get(run.status, run.status),
         state_key=run.status,
         attempts=run.attempts,

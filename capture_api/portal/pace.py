@@ -52,8 +52,12 @@ def long_date(instant: datetime, tz: ZoneInfo) -> str:
     return f"{d.day} de {MONTHS[d.month - 1]} de {d.year}"
 
 
+def miles(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
 def number(rate: float) -> str:
-    return f"{rate:,.0f}".replace(",", " ") if rate >= 10 else f"{rate:.1f}"
+    return miles(round(rate)) if rate >= 10 else f"{rate:.1f}"
 
 
 def since(opens: datetime, now: datetime) -> datetime:
@@ -76,13 +80,11 @@ def forecast(
         return None
     have, noun = so_far.counted, so_far.noun
     if have >= required:
-        return Forecast(
-            f"Ya reunió el apoyo requerido: {have:,} de {required:,} {noun}.".replace(",", " "), None, None, None
-        )
+        return Forecast(f"Ya reunió el apoyo requerido: {miles(have)} de {miles(required)} {noun}.", None, None, None)
     if now >= closes:
         return Forecast(
-            f"El periodo de captación cerró el {format_local(closes, tz, is_end=True)} con {have:,} de "
-            f"{required:,} {noun}.".replace(",", " "),
+            f"El periodo de captación cerró el {format_local(closes, tz, is_end=True)} con {miles(have)} de "
+            f"{miles(required)} {noun}.",
             None,
             None,
             None,
@@ -91,8 +93,8 @@ def forecast(
     if now < opens:
         needed = math.ceil(required / max((closes - opens) / DAY, 1.0))
         return Forecast(
-            f"El periodo de captación abre el {format_local(opens, tz)}. Para reunir {required:,} apoyos antes del "
-            f"cierre necesitará unos {needed:,} apoyos válidos al día.".replace(",", " "),
+            f"El periodo de captación abre el {format_local(opens, tz)}. Para reunir {miles(required)} apoyos antes "
+            f"del cierre necesitará unos {miles(needed)} apoyos válidos al día.",
             None,
             needed,
             None,
@@ -102,8 +104,8 @@ def forecast(
     if recent == 0:
         lead = "Todavía no ha llegado ningún apoyo" if have == 0 else "En los últimos días no llegó ningún apoyo"
         return Forecast(
-            f"{lead}. Para reunir los {missing:,} que faltan antes del cierre ({close_text}) necesita unos "
-            f"{needed:,} apoyos válidos al día.".replace(",", " "),
+            f"{lead}. Para reunir los {miles(missing)} que faltan antes del cierre ({close_text}) necesita unos "
+            f"{miles(needed)} apoyos válidos al día.",
             0.0,
             needed,
             None,
@@ -120,8 +122,8 @@ def forecast(
             reached.astimezone(tz).date(),
         )
     return Forecast(
-        f"{lead} no alcanzaría el apoyo requerido antes del cierre ({close_text}): faltan {missing:,}; necesita "
-        f"unos {needed:,} apoyos válidos al día.".replace(",", " "),
+        f"{lead} no alcanzaría el apoyo requerido antes del cierre ({close_text}): faltan {miles(missing)}; necesita "
+        f"unos {miles(needed)} apoyos válidos al día.",
         rate,
         needed,
         None,

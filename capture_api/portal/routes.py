@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request, Response, Router, get, post
 from litestar.config.csrf import CSRFConfig
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
@@ -34,6 +34,7 @@ from ..errors import STATUS
 from ..schemas import ProcessId
 from ..services import Services
 from . import admin, aspirante, desk, monitor, views
+from .ahead import Ahead
 from .web import SESSION_HOURS, Form, page, redirect
 
 HERE = Path(__file__).parent
@@ -213,8 +214,10 @@ def portal_router(secret: bytes) -> Router:
         home, process, documents, sign_in_form, sign_in, sign_out, *aspirante.HANDLERS, *desk.HANDLERS, *admin.HANDLERS,
         *monitor.HANDLERS
     ]  # fmt: skip
+    anticipadas = Ahead()
     return Router(
         path="/",
+        dependencies={"anticipadas": Provide(lambda: anticipadas, sync_to_thread=False)},
         route_handlers=[
             *handlers,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),

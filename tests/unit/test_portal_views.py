@@ -90,7 +90,10 @@ def test_progress_bars_with_a_verification() -> None:
     assert view.meters[0].percent == 100.0  # the bar is capped; the words say how far past
     assert view.by_municipio == [("Durango", 200, 150, 75.0), ("Gómez Palacio", 50, 30, 15.0)]
     assert view.window_closes == "2022-02-10 24:00 CST"
-    assert view.verification_note is not None and "4 en revisión en la mesa de control" in view.verification_note
+    assert view.verification_note == (
+        "Verificación final con corte al 2022-02-12 00:00 CST: 250 apoyos revisados, 180 válidos, de ellos 4 en "
+        "revisión en la mesa de control."
+    )
 
 
 # -- the pace forecast ------------------------------------------------------------------------------------------
@@ -125,8 +128,10 @@ def test_pace_at_the_current_rate_reaches_the_quota_on_a_day() -> None:
 def test_pace_too_slow_says_the_rate_needed() -> None:
     f = forecast(70, 7, "2022-01-22T06:00:00Z")  # one a day; 930 missing in 20 days
     assert f is not None and f.reached_on is None and f.needed_per_day == 47 and f.per_day == 1.0
-    assert "no alcanzaría el apoyo requerido antes del cierre" in f.sentence
-    assert "faltan 930; necesita unos 47 apoyos válidos al día" in f.sentence
+    assert f.sentence == (
+        "Al ritmo de los últimos días, unos 1.0 apoyos recibidos al día, no alcanzaría el apoyo requerido antes del "
+        "cierre (2022-02-10 24:00 CST): faltan 930; necesita unos 47 apoyos válidos al día."
+    )
 
 
 def test_pace_uses_the_valid_share_of_the_latest_verification() -> None:
@@ -158,3 +163,26 @@ def test_pace_edge_cases_reached_closed_before_opening_and_no_quota() -> None:
     burst = forecast(40, 40, "2022-01-02T07:00:00Z")
     assert burst is not None and burst.per_day == 40.0
     assert pace.since(OPENS, utc("2022-01-22T06:00:00Z")) == utc("2022-01-15T06:00:00Z")
+
+
+def test_the_apoyo_ahead_is_prepared_once_and_only_until_its_lease_ends() -> None:
+    from capture_api.portal.ahead import Ahead
+
+    loads: list[tuple[int, str]] = []
+
+    def load(capture_id: int, part: str) -> tuple[bytes, str]:
+        loads.append((capture_id, part))
+        return f"{capture_id}/{part}".encode(), "image/jpeg"
+
+    until, now = utc("2022-02-12T08:05:00Z"), utc("2022-02-12T08:00:00Z")
+    ahead = Ahead(most=4)
+    ahead.prepare(7, ["anverso", "foto"], until, load)
+    ahead.prepare(7, ["anverso", "foto"], until, load)  # asked twice: loaded once
+    assert ahead.take(7, "anverso", now) == (b"7/anverso", "image/jpeg")  # waits for it if on its way
+    assert ahead.take(7, "anverso", now) is None  # served once
+    assert ahead.take(7, "foto", until) is None  # the lease has ended: dropped
+    assert loads == [(7, "anverso"), (7, "foto")]
+    for capture_id in (8, 9, 10):
+        ahead.prepare(capture_id, ["anverso", "foto"], until, load)
+    ahead.wait()
+    assert ahead.take(8, "anverso", now) is None and ahead.take(10, "foto", now) is not None  # bounded: oldest out

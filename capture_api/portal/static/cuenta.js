@@ -47,7 +47,10 @@
       }
       shown.textContent = words(left, !reduced);
       var now = mark(left);
-      if (lastMark !== null && now !== lastMark) live.textContent = "Faltan " + words(left, false) + ".";
+      // Nothing is said in the first minute: the page itself was just read.
+      if (lastMark !== null && now !== lastMark && performance.now() - t0 > 60000) {
+        live.textContent = "Faltan " + words(left, false) + ".";
+      }
       lastMark = now;
     }
 
