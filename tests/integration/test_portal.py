@@ -144,13 +144,14 @@ def test_no_public_page_shows_personal_data(api: ApiServer, person: Registered) 
 
 def test_the_desk_and_the_administration_need_their_role(api: ApiServer, person: Registered) -> None:
     anonymous = Browserish(api.url)
-    for path in ["/mesa", f"/mesa/{DURANGO}", "/admin", f"/admin/procesos/{DURANGO}/calendario", "/aspirante"]:
+    for path in ["/mesa", f"/mesa/{DURANGO}", "/admin", f"/admin/procesos/{DURANGO}/calendario", "/admin/motor",
+                 "/admin/verificaciones", "/aspirante", "/aspirante/rechazos/1"]:  # fmt: skip
         r = anonymous.request("GET", path)
         assert r.status_code == 303 and r.headers["location"] == "/entrar", path
     assert anonymous.request("GET", "/mesa/imagenes/1/anverso").status_code == 401
     b = Browserish(api.url)
     assert b.sign_in(person.aspirante).headers["location"] == "/aspirante"
-    for path in ["/mesa", "/admin"]:  # an aspirante's session opens neither: it is ended
+    for path in ["/mesa", "/admin", "/admin/motor"]:  # an aspirante's session opens none: it is ended
         assert b.request("GET", path).headers["location"] == "/entrar", path
     assert b.request("GET", "/mesa/imagenes/1/anverso").status_code == 401
     refused = Browserish(api.url).sign_in(person.gestor)
