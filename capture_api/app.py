@@ -17,7 +17,7 @@ from .controllers.processes import ProcessController
 from .controllers.review import ReviewController
 from .controllers.verification import VerificationController
 from .errors import HANDLERS
-from .portal import portal_router, template_config
+from .portal import for_browsers, portal_router, template_config
 from .services import Services
 
 # Four images of up to 4 MiB each, plus the JSON part.
@@ -51,7 +51,7 @@ def create_app(
     app = Litestar(
         route_handlers=[api, health, portal_router(services.portal_secret())],
         dependencies={"services": Provide(lambda: services, sync_to_thread=False)},
-        exception_handlers=HANDLERS,
+        exception_handlers=for_browsers(HANDLERS),
         openapi_config=OpenAPIConfig(
             title="convoca",
             version="1",

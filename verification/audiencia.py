@@ -40,6 +40,10 @@ class AudienciaWindow:
     start: datetime
     end: datetime
 
+    def state(self, now: datetime) -> str:
+        """pendiente, abierta or cerrada at ``now``: objections are received only while it is open."""
+        return "pendiente" if now < self.start else ("abierta" if now < self.end else "cerrada")
+
 
 @dataclass(frozen=True)
 class Rejected:
@@ -127,7 +131,9 @@ class Audiencia:
                 label = REASON_LABELS[ReviewReason(desk.decision)]
                 reason = f"{label}: {desk.note}" if desk.note else label
             else:
-                reason = f"{STATUS_LABELS[Status(r['registral'])]}: {r['reason']}"
+                label = STATUS_LABELS[Status(r["registral"])]
+                # «Baja del Padrón Electoral por defunción» needs no «Baja del Padrón Electoral: » before it.
+                reason = r["reason"] if r["reason"].startswith(label) else f"{label}: {r['reason']}"
             out.append(
                 Rejected(
                     captures[r["capture_id"]],

@@ -324,6 +324,17 @@ class ReviewDesk:
             # Nothing free: what this reviewer still holds, if anything.
             return self.lease(s, mine[0], who, now, lease_end, mine_already=True) if mine else None
 
+    def keep(self, who: Reviewing, item_id: int, now: datetime) -> ReviewItem | None:
+        """Renew the reviewer's lease on an item they still hold (the one prefetched while they decided the
+        previous); None when it is decided, or its lease lapsed and someone else took it."""
+        with self.db.write_session() as s:
+            item = s.get(ReviewItem, item_id) if storable_id(item_id) else None
+            if item is None:
+                return None
+            until = now + timedelta(minutes=self.settings.lease_minutes)
+            mine = item.leased_to == who.reviewer_id
+            return self.lease(s, item, who, now, until, mine_already=mine)
+
     def lease(
         self,
         s: Session,

@@ -22,6 +22,7 @@ from workflow.participants.records import Role
 from ..controllers.review import PRIVATE
 from ..schemas import ProcessId, RowId
 from ..services import Services
+from .ahead import Ahead
 from .web import SECURITY_HEADERS, Form, page, redirect, signed_in, to_sign_in
 
 # The key that picks each decision on the desk's page (shown beside it).
@@ -55,6 +56,7 @@ def desk_page(
     errors: list[tuple[str, str]] | None = None,
     chosen: str = "",
     note: str = "",
+    ahead: ReviewItem | None = None,
 ) -> Template:
     """The page of one apoyo (``item``), or the page that says nothing is left."""
     name = services.calendars.active(process_id).calendar.process.name
@@ -87,15 +89,35 @@ def desk_page(
         errors=errors or [],
         chosen=chosen,
         note=note,
+        ahead=ahead,
     )
 
 
 @get("/mesa/{process_id:str}", name="portal:desk-next", sync_to_thread=True)
-def desk_next(request: Request, services: NamedDependency[Services], process_id: ProcessId) -> Template | Redirect:
+def desk_next(
+    request: Request,
+    services: NamedDependency[Services],
+    anticipadas: NamedDependency[Ahead],
+    process_id: ProcessId,
+    siguiente: Annotated[int | None, QueryParameter(ge=1)] = None,
+) -> Template | Redirect:
+    """The apoyo to decide now (``siguiente``: the one leased ahead on the previous page, while it is still this
+    reviewer's) and one more leased ahead, whose images the server prepares while this one is decided."""
     who = reviewer(request, services)
     if who is None:
         return to_sign_in(request)
-    return desk_page(services, process_id, services.desk.next(who, process_id, services.clock.now()))
+    now = services.clock.now()
+    current = services.desk.keep(who, siguiente, now) if siguiente else None
+    if current is None or current.process_id != process_id:
+        current = services.desk.next(who, process_id, now)
+    ahead = services.desk.next(who, process_id, now) if current is not None else None
+    if current is None or (ahead is not None and ahead.id == current.id):  # nothing else free
+        ahead = None
+    if ahead is not None and ahead.lease_expires_at is not None:
+        parts = [part for part, _ in PARTS]
+        load = services.desk.image
+        anticipadas.prepare(ahead.capture_id, parts, ahead.lease_expires_at, lambda c, p: load(c, p, "revision"))
+    return desk_page(services, process_id, current, ahead=ahead)
 
 
 @post("/mesa/{process_id:str}/{apoyo_id:int}", sync_to_thread=True, status_code=303)
@@ -110,9 +132,15 @@ def desk_decide(
     if who is None:
         return to_sign_in(request)
     decision, note = (data.get("decision") or "").strip(), (data.get("nota") or "").strip()
+    ahead = (data.get("siguiente") or "").strip()
     item = services.desk.item_for(apoyo_id)  # the same apoyo again when the decision is refused
+
+    def again(errors: list[tuple[str, str]], chosen: str = "") -> Template:
+        held = services.desk.keep(who, int(ahead), services.clock.now()) if ahead.isdigit() else None
+        return desk_page(services, process_id, item, errors, chosen, note, ahead=held)
+
     if not decision:
-        return desk_page(services, process_id, item, [("Elija una decisión.", "decision-1")], note=note)
+        return again([("Elija una decisión.", "decision-1")])
     try:
         services.desk.decide(who, apoyo_id, DecisionIn(decision=decision, note=note or None), services.clock.now())
     except (DomainError, ValidationError) as e:
@@ -120,14 +148,15 @@ def desk_decide(
             e.message if isinstance(e, DomainError) else "la nota es demasiado larga (2 000 caracteres como máximo)"
         )
         field = "nota" if "nota" in message else "decision-1"
-        return desk_page(services, process_id, item, [(message[:1].upper() + message[1:], field)], decision, note)
-    return redirect(f"/mesa/{process_id}")
+        return again([(message[:1].upper() + message[1:], field)], decision)
+    return redirect(f"/mesa/{process_id}" + (f"?siguiente={ahead}" if ahead.isdigit() else ""))
 
 
 @get("/mesa/imagenes/{apoyo_id:int}/{part:str}", sync_to_thread=True)
 def desk_image(
     request: Request,
     services: NamedDependency[Services],
+    anticipadas: NamedDependency[Ahead],
     apoyo_id: RowId,
     part: Annotated[str, PathParameter(pattern=r"^(anverso|reverso|foto|firma|objecion)$")],
     vista: Annotated[str, QueryParameter(pattern=r"^(revision|completa)$")] = "revision",
@@ -135,8 +164,12 @@ def desk_image(
     if reviewer(request, services) is None:
         return Response(b"", status_code=401, headers=SECURITY_HEADERS)
     services.desk.item_for(apoyo_id)  # only apoyos that went to the desk
-    data, media_type = services.desk.image(apoyo_id, part, vista)
-    return Response(data, media_type=media_type, headers={**SECURITY_HEADERS, **PRIVATE})
+    headers = {**SECURITY_HEADERS, **PRIVATE}
+    prepared = anticipadas.take(apoyo_id, part, services.clock.now()) if vista == "revision" else None
+    if prepared is not None:
+        headers["Server-Timing"] = 'anticipada;desc="preparada mientras se decidía el apoyo anterior"'
+    data, media_type = prepared or services.desk.image(apoyo_id, part, vista)
+    return Response(data, media_type=media_type, headers=headers)
 
 
 HANDLERS = [desk_home, desk_next, desk_decide, desk_image]

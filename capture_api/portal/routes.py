@@ -7,6 +7,7 @@ HTML error pages. The JSON API under ``/api/v1`` (bearer tokens, no cookies) is 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request, Response, Router, get, post
 from litestar.config.csrf import CSRFConfig
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
@@ -24,16 +25,17 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
+from litestar.types import ExceptionHandlersMap
 
-from workflow.calendar.quotas import demarcaciones
 from workflow.errors import DomainError
 from workflow.participants.records import Role
 
 from ..errors import STATUS
 from ..schemas import ProcessId
 from ..services import Services
-from . import admin, desk, views
-from .web import SESSION_HOURS, Form, page, redirect, signed_in, to_sign_in
+from . import admin, aspirante, desk, monitor, views
+from .ahead import Ahead
+from .web import SESSION_HOURS, Form, page, redirect
 
 HERE = Path(__file__).parent
 
@@ -68,7 +70,7 @@ def home(services: NamedDependency[Services]) -> Template:
 def process(services: NamedDependency[Services], process_id: ProcessId) -> Template:
     active = services.calendars.active(process_id)
     view = views.process_view(active.calendar, active.version.number, services.clock.now())
-    return page("process.html", p=view)
+    return page("process.html", script=bool(view.open_windows), p=view)
 
 
 @get("/procesos/{process_id:str}/documentos", name="portal:documents", sync_to_thread=True)
@@ -123,32 +125,6 @@ def sign_out(request: Request) -> Redirect:
     return redirect("/entrar")
 
 
-@get("/aspirante", name="portal:aspirante", sync_to_thread=True)
-def aspirante_page(request: Request, services: NamedDependency[Services]) -> Template | Redirect:
-    principal = signed_in(request, services, Role.aspirante)
-    aspirante = services.participants.aspirante(principal.aspirante_id or 0) if principal else None
-    if aspirante is None:
-        return to_sign_in(request)
-    active = services.calendars.active(aspirante.process_id)
-    cal = active.calendar
-    progress = services.progress.of(aspirante, services.clock.now())
-    cargo = next((c for c in cal.cargos if c.id == aspirante.cargo_id), None)
-    demarcacion = next(
-        (u.name for u in (demarcaciones(cal, cargo) if cargo else []) if u.id == aspirante.demarcacion_id),
-        aspirante.demarcacion_id,
-    )
-    view = views.progress_view(progress, cal.tz)
-    return page(
-        "aspirante.html",
-        aspirante=aspirante,
-        cargo=cargo.name if cargo else aspirante.cargo_id,
-        demarcacion=demarcacion,
-        process_name=cal.process.name,
-        process_id=aspirante.process_id,
-        v=view,
-    )
-
-
 # -- errors as pages ---------------------------------------------------------------------------------------------
 
 ERROR_TITLES = {
@@ -157,21 +133,53 @@ ERROR_TITLES = {
     404: "No encontramos esta página",
     405: "Método no permitido",
     409: "Conflicto con el estado actual",
+    413: "El archivo es demasiado grande",
     422: "Los datos no son válidos",
+    500: "Algo falló de nuestro lado",
 }
+NOT_FOUND = (
+    "Si escribió la dirección, revise que esté bien escrita. Si siguió un enlace, puede que la página ya no exista"
+)
+UNEXPECTED = "El error quedó registrado para su corrección. Vuelva a intentarlo en unos minutos"
+log = logging.getLogger("convoca.portal")
 
 
 def error_page(request: Request, exc: Exception) -> Response:
+    """A portal page for an error: a domain error's own message, a refused form's, or the status's in words. An
+    unexpected error is logged and answered with a 500 page that shows nothing of it."""
     if isinstance(exc, DomainError):
         status, detail = STATUS[exc.kind], exc.message
     elif isinstance(exc, PermissionDeniedException | NotAuthorizedException) and "CSRF" in str(exc.detail):
         status, detail = 403, "El formulario venció o no vino de este sitio. Vuelva a la página e inténtelo de nuevo."
     elif isinstance(exc, HTTPException):
-        status, detail = exc.status_code, ERROR_TITLES.get(exc.status_code, "Error en la solicitud")
+        status = exc.status_code
+        detail = NOT_FOUND if status == 404 else ERROR_TITLES.get(status, "Error en la solicitud")
     else:
-        raise exc
+        log.exception("error interno en %s %s", request.method, request.url.path)
+        status, detail = 500, UNEXPECTED
     title = ERROR_TITLES.get(status, "Error en la solicitud")
     return page("error.html", status=status, title=title, detail=detail)
+
+
+API_PREFIXES = ("/api/", "/schema", "/health")
+
+
+def for_browsers(handlers: ExceptionHandlersMap) -> ExceptionHandlersMap:
+    """The application's error handlers, answering with a portal page instead of JSON when a browser asks for an
+    address outside the API (no route matched it, or the method is not allowed). The API keeps its JSON problem
+    details, and so does any client that does not ask for HTML."""
+
+    def wrap(handler: Callable[[Request, Any], Response]) -> Callable[[Request, Any], Response]:
+        def either(request: Request, exc: Any) -> Response:
+            path = request.url.path
+            wants_html = "text/html" in request.headers.get("accept", "")
+            if wants_html and not path.startswith(API_PREFIXES):
+                return error_page(request, exc)
+            return handler(request, exc)
+
+        return either
+
+    return {kind: wrap(handler) for kind, handler in handlers.items()}
 
 
 class Shared(DefineMiddleware):
@@ -203,10 +211,13 @@ def portal_router(secret: bytes) -> Router:
         samesite="strict",
     )
     handlers: list[Callable[..., Any]] = [
-        home, process, documents, sign_in_form, sign_in, sign_out, aspirante_page, *desk.HANDLERS, *admin.HANDLERS
+        home, process, documents, sign_in_form, sign_in, sign_out, *aspirante.HANDLERS, *desk.HANDLERS, *admin.HANDLERS,
+        *monitor.HANDLERS
     ]  # fmt: skip
+    anticipadas = Ahead()
     return Router(
         path="/",
+        dependencies={"anticipadas": Provide(lambda: anticipadas, sync_to_thread=False)},
         route_handlers=[
             *handlers,
             create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
@@ -215,6 +226,6 @@ def portal_router(secret: bytes) -> Router:
             Shared(session.middleware.middleware, **session.middleware.kwargs),
             DefineMiddleware(CSRFMiddleware, config=csrf),
         ],
-        exception_handlers={DomainError: error_page, HTTPException: error_page},
+        exception_handlers={DomainError: error_page, HTTPException: error_page, Exception: error_page},
         include_in_schema=False,
     )

@@ -91,6 +91,7 @@ class OpenWindowView:
     name: str
     closes_local: str
     remaining: str
+    closes_iso: str  # the instant, for the countdown script (it counts from the server's clock, not the device's)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class ProcessView:
     svg: TimelineSvg
     quotas: list[QuotaTable]
     open_windows: list[OpenWindowView] = field(default_factory=list)
+    now_iso: str = ""
 
 
 def aware(instant: datetime) -> datetime:
@@ -115,6 +117,10 @@ def aware(instant: datetime) -> datetime:
 
 def utc_text(instant: datetime) -> str:
     return f"{instant.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def remaining(delta: timedelta) -> str:
@@ -172,7 +178,7 @@ def process_view(cal: Calendar, calendar_version: int, now: datetime) -> Process
         else ("Por iniciar" if states == {PhaseState.pendiente} else "En curso")
     )
     windows = [
-        OpenWindowView(r.phase.name, format_local(r.end, tz, is_end=True), remaining(r.end - now))
+        OpenWindowView(r.phase.name, format_local(r.end, tz, is_end=True), remaining(r.end - now), iso(r.end))
         for r in resolved
         if r.phase.kind.value == "captacion_apoyo" and r.state(now) is PhaseState.abierta
     ]
@@ -188,6 +194,7 @@ def process_view(cal: Calendar, calendar_version: int, now: datetime) -> Process
         svg=timeline_svg(resolved, rows, now, tz),
         quotas=quota_tables(cal),
         open_windows=windows,
+        now_iso=iso(now),
     )
 
 
@@ -320,6 +327,11 @@ class Meter:
     text: str  # what the bar says in words
 
 
+def miles(n: int) -> str:
+    """Thousands apart by a space (the Mexican public sector's style): 13 079."""
+    return f"{n:,}".replace(",", " ")
+
+
 def meter(label: str, value: int, goal: int | None, unit: str) -> Meter:
     if not goal:
         return Meter(label, value, goal, 0.0, f"{value:,} {unit}".replace(",", " "))
@@ -357,10 +369,10 @@ def progress_view(p: Progress, tz: ZoneInfo) -> ProgressView:
         municipios = [(m.name, m.received, m.valid, round(100.0 * m.valid / top, 2)) for m in v.by_municipio]
         cut = format_local(aware(v.received_before_utc), tz)
         note = (
-            f"Verificación {v.kind} con corte al {cut}: {v.verified:,} apoyos revisados, {v.valid:,} válidos"
-            + (f", de ellos {v.flagged:,} en revisión en la mesa de control" if v.flagged else "")
+            f"Verificación {v.kind} con corte al {cut}: {miles(v.verified)} apoyos revisados, {miles(v.valid)} válidos"
+            + (f", de ellos {miles(v.flagged)} en revisión en la mesa de control" if v.flagged else "")
             + "."
-        ).replace(",", " ")
+        )
     return ProgressView(
         window_state=p.window_state,
         window_opens=format_local(aware(p.window_opens_utc), tz) if p.window_opens_utc else None,

@@ -20,6 +20,7 @@ from convoca.gestor.client import CaptureQueue, GestorClient
 from convoca.gestor.synthetic import CaptureGenerator
 from tests.helpers import utc
 from tests.integration.api_server import DURANGO, ROOT, ApiServer, Registered, register, start_server
+from tests.integration.api_server import image as image_bytes
 from tests.integration.test_review import Desk, _desk
 from workflow.documents.service import ForcedPublication
 from workflow.participants.records import Role
@@ -135,6 +136,18 @@ def test_an_aspirante_signs_in_with_their_token_and_sees_their_progress(
     expect(page.get_by_role("heading", level=1)).to_have_text("Su avance, Ana Portal")
     expect(page.get_by_text(f"{CAPTURES} de 13 079 apoyos")).to_be_visible()
     expect(page.get_by_text("Abierta", exact=True)).to_be_visible()
+    # The pace: a dozen apoyos in the week is far from the quota; it says the daily rate needed.
+    expect(page.get_by_role("heading", name="Su ritmo")).to_be_visible()
+    expect(
+        page.get_by_text(
+            re.compile(
+                r"^Al ritmo de los últimos días, unos 1\.7 apoyos recibidos al día, no "
+                r"alcanzaría .*: faltan 13 067; necesita unos 608 apoyos válidos al día\.$"
+            )
+        )
+    ).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(f"Gestor .* {CAPTURES}$"))).to_be_visible()
+    expect(page.get_by_text(re.compile("La garantía de audiencia abre el 2022-02-15 00:00 CST"))).to_be_visible()
     screenshots(page, "avance")
     # The token is in no URL and no page; the session cookie is encrypted, http-only, secure and same-site.
     assert aspirante.aspirante not in page.url and aspirante.aspirante not in page.content()
@@ -202,9 +215,11 @@ def serious(page: Page) -> list[str]:
 
 def test_no_serious_accessibility_violation_on_any_page(page: Page, aspirante: Registered) -> None:
     found = {}
-    for path in ["/", f"/procesos/{DURANGO}", f"/procesos/{DURANGO}/documentos", "/entrar", "/procesos/x"]:
+    for path in ["/", f"/procesos/{DURANGO}", f"/procesos/{DURANGO}/documentos", "/entrar", "/procesos/x",
+                 "/no-existe"]:  # fmt: skip
         page.goto(path)
         found[path] = serious(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("No encontramos esta página")
     screenshots(page, "no-encontrado")
     page.goto("/entrar")
     page.get_by_role("button", name="Entrar").click()
@@ -233,12 +248,18 @@ def test_a_reviewer_decides_three_apoyos_by_keyboard(browser: Browser, desk: Des
         expect(page).to_have_url(re.compile("/mesa$"))
         before = len([i for i in desk.items() if i.decision_id is None])
         assert before >= 3
+        prepared: list[str] = []
+        page.on(
+            "response",
+            lambda r: prepared.append(r.url) if "anticipada" in (r.headers.get("server-timing") or "") else None,
+        )
         page.get_by_role("link", name="Proceso Electoral Local 2021-2022").click()
         folios = []
         for n, key in enumerate(["a", "1", "a"]):
             heading = page.get_by_role("heading", level=1)
             expect(heading).to_have_text(re.compile(r"^Apoyo "))
             folios.append(heading.inner_text())
+            shown = page.locator("img").first.evaluate("i => i.src")
             # The four images load, behind the session.
             page.wait_for_function(
                 "() => document.images.length === 4 && [...document.images].every(i => i.complete && i.naturalWidth)",
@@ -247,12 +268,16 @@ def test_a_reviewer_decides_three_apoyos_by_keyboard(browser: Browser, desk: Des
             if n == 0:
                 screenshots(page, "mesa")
                 assert serious(page) == []
+            if n:  # the apoyo leased ahead on the previous page: its images were prepared while that one was decided
+                assert {i.rsplit("/", 1)[0] for i in prepared} == {shown.rsplit("/", 1)[0]} and len(prepared) == 4
+            prepared.clear()
             page.locator("body").press(key)  # the decision's key checks it…
             expect(page.locator(f'input[name="decision"][data-key="{key}"]')).to_be_checked()
             with page.expect_navigation():
                 page.keyboard.press("Enter")  # …and Enter records it; the next apoyo comes
             expect(page.get_by_role("alert")).to_have_count(0)
             expect(page.get_by_role("heading", level=1)).not_to_have_text(folios[-1])
+
         assert len(set(folios)) == 3
         decided = [i for i in desk.items() if i.decision_id is not None]
         assert len(decided) == 3
@@ -321,3 +346,140 @@ def test_an_administrator_sees_a_broken_calendar_by_line_then_applies_an_amendme
     finally:
         context.close()
         api.stop()
+
+
+def test_the_countdown_counts_from_the_servers_clock_and_speaks_rarely(browser: Browser, server: ApiServer) -> None:
+    for motion, seconds in [("no-preference", True), ("reduce", False)]:
+        context = browser.new_context(base_url=server.url, locale="es-MX", reduced_motion=motion)  # type: ignore[arg-type]
+        page = context.new_page()
+        page.clock.install()  # the page's timers, run forward at will
+        try:
+            page.goto(f"/procesos/{DURANGO}")
+            box = page.locator(".countdown").first
+            # The server's words, in local time, are there without the script; the script refines the time left
+            # from the server's clock (20 Jan 2022, 12:00 CST; the device's clock says otherwise).
+            expect(box.locator("time")).to_have_text("2022-02-10 24:00 CST")
+            left = box.locator(".countdown-remaining")
+            if seconds:
+                expect(left).to_have_text(re.compile(r"^21 días, 11 horas, 59 minutos y \d+ segundos$"))
+                first = left.inner_text()
+                page.clock.run_for(1500)
+                expect(left).not_to_have_text(first)  # it moves each second…
+            else:
+                # …or, with reduced motion, by minutes
+                expect(left).to_have_text(re.compile(r"^21 días, (12 horas y 0|11 horas y 59) minutos$"))
+            live = box.locator("[aria-live=polite]")
+            expect(live).to_have_text("")  # nothing announced at each tick…
+            page.clock.run_for(59 * 60 * 1000)
+            expect(live).to_have_text("")
+            page.clock.run_for(2 * 60 * 1000)  # …but once the hour changes
+            expect(live).to_have_text(re.compile(r"^Faltan 21 días, 10 horas y 5\d minutos\.$"))
+        finally:
+            context.close()
+
+
+def sign_in(page: Page, token: str) -> None:
+    page.goto("/entrar")
+    page.get_by_label("Token de acceso").fill(token)
+    page.get_by_role("button", name="Entrar").click()
+
+
+def test_during_the_audiencia_an_aspirante_contests_a_rejected_apoyo_by_keyboard(browser: Browser, desk: Desk) -> None:
+    from tests.integration.test_review import AUDIENCIA, BAJA
+
+    desk.api.clock.set(AUDIENCIA)
+    context = browser.new_context(base_url=desk.api.url, locale="es-MX")
+    page = context.new_page()
+    try:
+        sign_in(page, desk.aspirante_token)
+        expect(page.get_by_role("heading", level=1)).to_have_text("Su avance, Ana Gubernatura")
+        expect(page.get_by_text(re.compile("La garantía de audiencia está abierta hasta el 2022-02-17 24:00 CST"))
+               ).to_be_visible()  # fmt: skip
+        expect(page.get_by_text(re.compile("^El periodo de captación cerró el 2022-02-10 24:00 CST con 30 de"))
+               ).to_be_visible()  # fmt: skip
+        rows = page.locator("#audiencia ~ table tbody tr")
+        expect(rows).to_have_count(2)  # the baja and the duplicate
+        expect(page.get_by_role("row", name=re.compile("^IEPC-.* Baja"))).to_contain_text("Sin objeción")
+        screenshots(page, "avance-audiencia")
+        assert serious(page) == []
+
+        # Keyboard only: to the baja's page, the form, an error, then the objection.
+        baja = desk.captures[BAJA.clave]
+        page.locator("#audiencia").focus()
+        tab_to(page, f"/aspirante/rechazos/{baja}")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^Apoyo rechazado "))
+        page.wait_for_function(
+            "() => document.images.length === 4 && [...document.images].every(i => i.complete && i.naturalWidth)",
+            timeout=15000,
+        )
+        image = page.request.get(f"/aspirante/rechazos/{baja}/imagenes/foto")
+        assert image.status == 200 and "no-store" in image.headers["cache-control"]
+        screenshots(page, "rechazo")
+        assert serious(page) == []
+        tab_to(page, "Presentar la objeción")
+        page.keyboard.press("Enter")
+        expect(page).to_have_title(re.compile("^Error: "))
+        summary = page.get_by_role("alert")
+        expect(summary).to_contain_text("Escriba por qué el apoyo debe computarse")
+        tab_to(page, "#argumento")  # the summary's link leads to the field
+        screenshots(page, "rechazo-error")
+        assert serious(page) == []
+        page.keyboard.press("Enter")
+        expect(page.get_by_label("Por qué el apoyo debe computarse")).to_be_focused()
+        page.keyboard.type("La persona vive y votó en 2021; la baja es un error del padrón.")
+        page.get_by_label(re.compile("Imagen nueva")).set_input_files(
+            files=[{"name": "credencial.jpg", "mimeType": "image/jpeg", "buffer": image_bytes(seed=77)}]
+        )
+        tab_to(page, "Presentar la objeción")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        expect(page).to_have_url(re.compile(r"/aspirante\?objecion=.*#audiencia$"))
+        expect(page.get_by_role("status").filter(has_text="quedó registrada")).to_be_visible()
+        expect(page.get_by_role("row", name=re.compile("^IEPC-.* Baja"))).to_contain_text("Objeción presentada")
+        objections = desk.runtime.services.audiencia.objections(desk.aspirante.id or 0)
+        assert [(o.capture_id, o.image_sha256 is not None) for o in objections] == [(baja, True)]
+        # Another aspirante's rejected apoyo is neither listed nor served.
+        assert page.request.get(f"/aspirante/rechazos/{desk.captures['beto-baja']}/imagenes/foto").status == 404
+        assert page.request.get(f"/aspirante/rechazos/{desk.captures['beto-baja']}").status == 404
+    finally:
+        context.close()
+
+
+def test_an_administrator_sees_the_engines_transitions_and_failures_and_the_verification_runs(
+    browser: Browser, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.integration.test_review import FINAL
+
+    registry = desk.runtime.engine.registry
+
+    def broken(ctx: object) -> dict:
+        raise RuntimeError("el servicio de documentos no respondió")
+
+    monkeypatch.setitem(registry._actions, "generate_documents", broken)
+    desk.runtime.engine.reconcile(FINAL)
+    context = browser.new_context(base_url=desk.api.url, locale="es-MX")
+    page = context.new_page()
+    try:
+        sign_in(page, desk.admin)
+        page.get_by_role("link", name="Transiciones y fallas del motor").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Motor de fases")
+        failures = page.locator("#fallas ~ table").first
+        expect(failures).to_contain_text("RuntimeError: el servicio de documentos no respondió")
+        expect(failures).to_contain_text("Generar documentos")
+        recent = page.locator("#transiciones ~ table")
+        expect(recent).to_contain_text("Emisión y difusión de la convocatoria")
+        expect(recent).to_contain_text("Cerrar la captación: Completada")
+        screenshots(page, "admin-motor")
+        assert serious(page) == []
+        page.get_by_role("link", name="Administración").click()
+        page.get_by_role("link", name="Verificaciones y sus resultados").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Verificaciones")
+        row = page.get_by_role("row").nth(1)
+        expect(row).to_contain_text("Final")
+        expect(row).to_contain_text("Terminada")
+        expect(row).to_contain_text("Válido en la Lista Nominal: 31")  # both aspirantes of the cargo
+        screenshots(page, "admin-verificaciones")
+        assert serious(page) == []
+    finally:
+        context.close()

@@ -66,10 +66,14 @@ def test_every_portal_page_has_the_security_headers_and_the_api_does_not(api: Ap
             assert r.status_code == (404 if "no-existe" in path else 200), path
             assert r.headers["content-type"].startswith("text/html"), path
             csp = r.headers["content-security-policy"]
-            assert "frame-ancestors 'none'" in csp and "script-src" not in csp and "unsafe-inline" not in csp
-            assert "default-src 'none'" in csp
+            assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp and "default-src 'none'" in csp
             assert r.headers["x-frame-options"] == "DENY" and r.headers["x-content-type-options"] == "nosniff"
-            assert "<script" not in r.text and " style=" not in r.text and "<style" not in r.text
+            assert " style=" not in r.text and "<style" not in r.text
+            scripts = re.findall(r"<script[^>]*>", r.text)
+            if path == f"/procesos/{DURANGO}":  # a window is open: the countdown's file, and only it
+                assert scripts == ['<script src="/static/cuenta.js" defer>'] and "script-src 'self'" in csp
+            else:
+                assert scripts == [] and "script-src" not in csp
         assert "No encontramos esta página" in c.get("/procesos/no-existe").text
         api_response = c.get(f"/api/v1/processes/{DURANGO}")
         assert "content-security-policy" not in api_response.headers and "set-cookie" not in api_response.headers
@@ -140,14 +144,41 @@ def test_no_public_page_shows_personal_data(api: ApiServer, person: Registered) 
 
 def test_the_desk_and_the_administration_need_their_role(api: ApiServer, person: Registered) -> None:
     anonymous = Browserish(api.url)
-    for path in ["/mesa", f"/mesa/{DURANGO}", "/admin", f"/admin/procesos/{DURANGO}/calendario", "/aspirante"]:
+    for path in ["/mesa", f"/mesa/{DURANGO}", "/admin", f"/admin/procesos/{DURANGO}/calendario", "/admin/motor",
+                 "/admin/verificaciones", "/aspirante", "/aspirante/rechazos/1"]:  # fmt: skip
         r = anonymous.request("GET", path)
         assert r.status_code == 303 and r.headers["location"] == "/entrar", path
     assert anonymous.request("GET", "/mesa/imagenes/1/anverso").status_code == 401
     b = Browserish(api.url)
     assert b.sign_in(person.aspirante).headers["location"] == "/aspirante"
-    for path in ["/mesa", "/admin"]:  # an aspirante's session opens neither: it is ended
+    for path in ["/mesa", "/admin", "/admin/motor"]:  # an aspirante's session opens none: it is ended
         assert b.request("GET", path).headers["location"] == "/entrar", path
     assert b.request("GET", "/mesa/imagenes/1/anverso").status_code == 401
     refused = Browserish(api.url).sign_in(person.gestor)
     assert refused.status_code == 422 and "no abre ninguna página del portal" in refused.text
+
+
+def test_an_unknown_address_is_an_html_page_for_a_browser_and_json_for_the_api(api: ApiServer) -> None:
+    html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    with httpx.Client(base_url=api.url) as c:
+        page = c.get("/no-existe/tampoco", headers=html)
+        assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+        assert "No encontramos esta página" in page.text and "revise que esté bien escrita" in page.text
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        wrong_method = c.delete("/entrar", headers=html)
+        assert wrong_method.status_code == 405 and "Método no permitido" in wrong_method.text
+        for path, headers in [("/api/v1/no-existe", html), ("/no-existe", {"Accept": "application/json"})]:
+            r = c.get(path, headers=headers)
+            assert r.status_code == 404 and r.json()["detail"] == "no existe el recurso solicitado", path
+
+
+def test_the_aspirante_page_shows_the_pace_and_their_gestores(api: ApiServer, person: Registered) -> None:
+    b = Browserish(api.url)
+    b.sign_in(person.aspirante)
+    text = b.request("GET", "/aspirante").text
+    assert "Gestor Privado Ejemplar" in text  # theirs, on their signed-in page only (never on a public one)
+    assert "Todavía no ha llegado ningún apoyo. Para reunir los 13 079 que faltan antes del cierre" in text
+    assert "La garantía de audiencia abre el 2022-02-15 00:00 CST" in text
+    r = b.request("GET", "/aspirante/rechazos/1/imagenes/foto")
+    assert r.status_code == 404 and "no-store" in r.headers["cache-control"]
+    assert Browserish(api.url).request("GET", "/aspirante/rechazos/1/imagenes/foto").status_code == 401

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from capture_api.portal import views
+from capture_api.portal import pace, views
 from tests.helpers import utc
 from verification.progress import (
     DispersionSummary,
@@ -89,4 +90,99 @@ def test_progress_bars_with_a_verification() -> None:
     assert view.meters[0].percent == 100.0  # the bar is capped; the words say how far past
     assert view.by_municipio == [("Durango", 200, 150, 75.0), ("Gómez Palacio", 50, 30, 15.0)]
     assert view.window_closes == "2022-02-10 24:00 CST"
-    assert view.verification_note is not None and "4 en revisión en la mesa de control" in view.verification_note
+    assert view.verification_note == (
+        "Verificación final con corte al 2022-02-12 00:00 CST: 250 apoyos revisados, 180 válidos, de ellos 4 en "
+        "revisión en la mesa de control."
+    )
+
+
+# -- the pace forecast ------------------------------------------------------------------------------------------
+
+OPENS, CLOSES = utc("2022-01-02T06:00:00Z"), utc("2022-02-11T06:00:00Z")  # Durango's gubernatura: 40 days
+
+
+def forecast(received: int, recent: int, now: str, required: int | None = 1000, verified=None, valid=None):
+    return pace.forecast(
+        required=required,
+        so_far=pace.counted(received, verified, valid),
+        recent=recent,
+        opens=OPENS,
+        closes=CLOSES,
+        now=utc(now),
+        tz=TZ,
+    )
+
+
+def test_pace_at_the_current_rate_reaches_the_quota_on_a_day() -> None:
+    # 20 days in, 700 received in the last week: 100 a day; 300 missing → 3 days → 25 January, local.
+    f = forecast(700, 700, "2022-01-22T06:00:00Z")
+    assert f is not None and f.per_day == 100.0 and f.reached_on == date(2022, 1, 25)
+    assert f.sentence == (
+        "Al ritmo de los últimos días, unos 100 apoyos recibidos al día, alcanzaría el apoyo requerido el 25 de "
+        "enero de 2022, antes del cierre (2022-02-10 24:00 CST)."
+    )
+    # 20 days left, 600 missing: 30 a day needed either way.
+    assert f.needed_per_day is not None and f.needed_per_day == math.ceil(300 / 20)
+
+
+def test_pace_too_slow_says_the_rate_needed() -> None:
+    f = forecast(70, 7, "2022-01-22T06:00:00Z")  # one a day; 930 missing in 20 days
+    assert f is not None and f.reached_on is None and f.needed_per_day == 47 and f.per_day == 1.0
+    assert f.sentence == (
+        "Al ritmo de los últimos días, unos 1.0 apoyos recibidos al día, no alcanzaría el apoyo requerido antes del "
+        "cierre (2022-02-10 24:00 CST): faltan 930; necesita unos 47 apoyos válidos al día."
+    )
+
+
+def test_pace_uses_the_valid_share_of_the_latest_verification() -> None:
+    # 400 verified of which 300 valid (75 %); 100 more received since: 375 valid; 100 a day received → 75 valid.
+    f = forecast(500, 700, "2022-01-22T06:00:00Z", verified=400, valid=300)
+    assert f is not None and f.per_day == 75.0 and "unos 75 apoyos válidos al día" in f.sentence
+    assert f.reached_on == date(2022, 1, 30)  # 625 missing / 75 = 8.3 days after the 22nd, local midnight
+
+
+def test_pace_with_no_captures_yet_gives_the_rate_needed() -> None:
+    f = forecast(0, 0, "2022-01-02T18:00:00Z")
+    assert f is not None and f.per_day == 0.0 and f.reached_on is None
+    assert f.sentence.startswith("Todavía no ha llegado ningún apoyo. Para reunir los 1 000 que faltan")
+    assert f.needed_per_day == math.ceil(1000 / 39.5)
+    quiet = forecast(10, 0, "2022-01-22T06:00:00Z")  # some arrived, none lately
+    assert quiet is not None and quiet.sentence.startswith("En los últimos días no llegó ningún apoyo")
+
+
+def test_pace_edge_cases_reached_closed_before_opening_and_no_quota() -> None:
+    done = forecast(1200, 50, "2022-01-22T06:00:00Z", verified=1100, valid=1050)
+    assert done is not None and done.sentence == "Ya reunió el apoyo requerido: 1 145 de 1 000 apoyos válidos."
+    closed = forecast(800, 0, "2022-02-12T06:00:00Z")
+    assert closed is not None and closed.per_day is None
+    assert closed.sentence == "El periodo de captación cerró el 2022-02-10 24:00 CST con 800 de 1 000 apoyos recibidos."
+    early = forecast(0, 0, "2021-12-30T06:00:00Z")
+    assert early is not None and early.needed_per_day == 25 and "abre el 2022-01-02 00:00 CST" in early.sentence
+    assert forecast(5, 5, "2022-01-22T06:00:00Z", required=None) is None
+    # Just opened: an hour's captures are read as a day's.
+    burst = forecast(40, 40, "2022-01-02T07:00:00Z")
+    assert burst is not None and burst.per_day == 40.0
+    assert pace.since(OPENS, utc("2022-01-22T06:00:00Z")) == utc("2022-01-15T06:00:00Z")
+
+
+def test_the_apoyo_ahead_is_prepared_once_and_only_until_its_lease_ends() -> None:
+    from capture_api.portal.ahead import Ahead
+
+    loads: list[tuple[int, str]] = []
+
+    def load(capture_id: int, part: str) -> tuple[bytes, str]:
+        loads.append((capture_id, part))
+        return f"{capture_id}/{part}".encode(), "image/jpeg"
+
+    until, now = utc("2022-02-12T08:05:00Z"), utc("2022-02-12T08:00:00Z")
+    ahead = Ahead(most=4)
+    ahead.prepare(7, ["anverso", "foto"], until, load)
+    ahead.prepare(7, ["anverso", "foto"], until, load)  # asked twice: loaded once
+    assert ahead.take(7, "anverso", now) == (b"7/anverso", "image/jpeg")  # waits for it if on its way
+    assert ahead.take(7, "anverso", now) is None  # served once
+    assert ahead.take(7, "foto", until) is None  # the lease has ended: dropped
+    assert loads == [(7, "anverso"), (7, "foto")]
+    for capture_id in (8, 9, 10):
+        ahead.prepare(capture_id, ["anverso", "foto"], until, load)
+    ahead.wait()
+    assert ahead.take(8, "anverso", now) is None and ahead.take(10, "foto", now) is not None  # bounded: oldest out
