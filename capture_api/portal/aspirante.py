@@ -18,6 +18,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from verification.audiencia import Rejected, audiencia_window
+from verification.reasons import label
 from workflow.calendar.localtime import format_local
 from workflow.calendar.quotas import demarcaciones
 from workflow.captures.records import Capture
@@ -26,7 +27,7 @@ from workflow.participants.records import Aspirante, Gestor, Role
 from workflow.participants.service import Principal
 
 from ..controllers.audiencia import ObjectionIn
-from ..controllers.review import PRIVATE, decision_label
+from ..controllers.review import PRIVATE
 from ..schemas import RowId
 from ..services import Services
 from . import pace, views
@@ -95,7 +96,7 @@ def objection_state(r: Rejected) -> str:
         return "Sin objeción"
     if r.resolution is None:
         return "Objeción presentada; la mesa de control la resolverá"
-    return f"Objeción {decision_label(r.resolution.decision).lower()}"
+    return label(r.resolution.decision)
 
 
 @get("/aspirante", name="portal:aspirante", sync_to_thread=True)
@@ -163,7 +164,7 @@ def rejected_page(
         audiencia=view,
         can_object=view.state == "abierta" and found.objection is None,
         objection_state=objection_state(found),
-        resolution=None if found.resolution is None else decision_label(found.resolution.decision),
+        resolution=None if found.resolution is None else label(found.resolution.decision),
         parts=PARTS,
         errors=errors or [],
         field_errors={f: m for m, f in errors or []},

@@ -10,14 +10,13 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from workflow.calendar.localtime import format_local
+from workflow.documents.spanish import number as figure
+from workflow.documents.spanish import short_date
 
 # "Lately": the last week of the window (or since it opened). A shorter span than a day is read as a day, so an
 # hour's burst right after opening does not promise hundreds of apoyos a day.
 RECENT = timedelta(days=7)
 DAY = timedelta(days=1)
-
-MONTHS = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-          "noviembre", "diciembre"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,17 +46,8 @@ def counted(received: int, verified: int | None, valid: int | None) -> Counted:
     return Counted(valid + round(share * max(0, received - verified)), share, "apoyos válidos")
 
 
-def long_date(instant: datetime, tz: ZoneInfo) -> str:
-    d = instant.astimezone(tz).date()
-    return f"{d.day} de {MONTHS[d.month - 1]} de {d.year}"
-
-
-def miles(n: int) -> str:
-    return f"{n:,}".replace(",", " ")
-
-
 def number(rate: float) -> str:
-    return miles(round(rate)) if rate >= 10 else f"{rate:.1f}"
+    return figure(round(rate)) if rate >= 10 else f"{rate:.1f}"
 
 
 def since(opens: datetime, now: datetime) -> datetime:
@@ -80,11 +70,11 @@ def forecast(
         return None
     have, noun = so_far.counted, so_far.noun
     if have >= required:
-        return Forecast(f"Ya reunió el apoyo requerido: {miles(have)} de {miles(required)} {noun}.", None, None, None)
+        return Forecast(f"Ya reunió el apoyo requerido: {figure(have)} de {figure(required)} {noun}.", None, None, None)
     if now >= closes:
         return Forecast(
-            f"El periodo de captación cerró el {format_local(closes, tz, is_end=True)} con {miles(have)} de "
-            f"{miles(required)} {noun}.",
+            f"El periodo de captación cerró el {format_local(closes, tz, is_end=True)} con {figure(have)} de "
+            f"{figure(required)} {noun}.",
             None,
             None,
             None,
@@ -93,8 +83,8 @@ def forecast(
     if now < opens:
         needed = math.ceil(required / max((closes - opens) / DAY, 1.0))
         return Forecast(
-            f"El periodo de captación abre el {format_local(opens, tz)}. Para reunir {miles(required)} apoyos antes "
-            f"del cierre necesitará unos {miles(needed)} apoyos válidos al día.",
+            f"El periodo de captación abre el {format_local(opens, tz)}. Para reunir {figure(required)} apoyos antes "
+            f"del cierre necesitará unos {figure(needed)} apoyos válidos al día.",
             None,
             needed,
             None,
@@ -104,8 +94,8 @@ def forecast(
     if recent == 0:
         lead = "Todavía no ha llegado ningún apoyo" if have == 0 else "En los últimos días no llegó ningún apoyo"
         return Forecast(
-            f"{lead}. Para reunir los {miles(missing)} que faltan antes del cierre ({close_text}) necesita unos "
-            f"{miles(needed)} apoyos válidos al día.",
+            f"{lead}. Para reunir los {figure(missing)} que faltan antes del cierre ({close_text}) necesita unos "
+            f"{figure(needed)} apoyos válidos al día.",
             0.0,
             needed,
             None,
@@ -116,14 +106,15 @@ def forecast(
     lead = f"Al ritmo de los últimos días, unos {number(rate)} {noun} al día,"
     if reached is not None and reached < closes:
         return Forecast(
-            f"{lead} alcanzaría el apoyo requerido el {long_date(reached, tz)}, antes del cierre ({close_text}).",
+            f"{lead} alcanzaría el apoyo requerido el {short_date(reached.astimezone(tz).date())}, antes del cierre "
+            f"({close_text}).",
             rate,
             needed,
             reached.astimezone(tz).date(),
         )
     return Forecast(
-        f"{lead} no alcanzaría el apoyo requerido antes del cierre ({close_text}): faltan {miles(missing)}; necesita "
-        f"unos {miles(needed)} apoyos válidos al día.",
+        f"{lead} no alcanzaría el apoyo requerido antes del cierre ({close_text}): faltan {figure(missing)}; necesita "
+        f"unos {figure(needed)} apoyos válidos al día.",
         rate,
         needed,
         None,

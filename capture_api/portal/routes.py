@@ -27,6 +27,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from litestar.types import ExceptionHandlersMap
 
+from workflow.documents import spanish as es
 from workflow.errors import DomainError
 from workflow.participants.records import Role
 
@@ -48,7 +49,7 @@ def template_config() -> TemplateConfig:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["miles"] = lambda n: "—" if n is None else f"{n:,}".replace(",", " ")
+    env.filters["miles"] = lambda n: "—" if n is None else es.number(n)
     return TemplateConfig(engine=JinjaTemplateEngine.from_environment(env))
 
 

@@ -15,6 +15,8 @@ from workflow.calendar.model import Calendar
 from workflow.calendar.quotas import quotas
 from workflow.calendar.timeline import PhaseState, timeline
 from workflow.documents.records import DocumentVersion
+from workflow.documents.spanish import number as figure
+from workflow.documents.spanish import percentage
 
 STATE_LABELS = {
     PhaseState.pendiente: "Pendiente",
@@ -304,7 +306,7 @@ def document_rows(versions: list[DocumentVersion], tz: ZoneInfo) -> list[Documen
                 generated_local=format_local(aware(v.generated_at), tz),
                 published_local=format_local(aware(v.published_at), tz) if v.published_at else None,
                 sha256=v.sha256,
-                size_kb=f"{max(1, round(v.size / 1024)):,} KB".replace(",", " "),
+                size_kb=f"{figure(max(1, round(v.size / 1024)))} KB",
                 draft=v.draft,
                 forced_reason=v.forced_reason,
                 url=f"/api/v1/documents/{v.id}",
@@ -327,16 +329,11 @@ class Meter:
     text: str  # what the bar says in words
 
 
-def miles(n: int) -> str:
-    """Thousands apart by a space (the Mexican public sector's style): 13 079."""
-    return f"{n:,}".replace(",", " ")
-
-
 def meter(label: str, value: int, goal: int | None, unit: str) -> Meter:
     if not goal:
-        return Meter(label, value, goal, 0.0, f"{value:,} {unit}".replace(",", " "))
+        return Meter(label, value, goal, 0.0, f"{figure(value)} {unit}")
     pct = min(100.0, 100.0 * value / goal)
-    text = f"{value:,} de {goal:,} {unit} ({100.0 * value / goal:.1f} %)".replace(",", " ")
+    text = f"{figure(value)} de {figure(goal)} {unit} ({percentage(round(100.0 * value / goal, 1))})"
     return Meter(label, value, goal, round(pct, 2), text)
 
 
@@ -369,8 +366,9 @@ def progress_view(p: Progress, tz: ZoneInfo) -> ProgressView:
         municipios = [(m.name, m.received, m.valid, round(100.0 * m.valid / top, 2)) for m in v.by_municipio]
         cut = format_local(aware(v.received_before_utc), tz)
         note = (
-            f"Verificación {v.kind} con corte al {cut}: {miles(v.verified)} apoyos revisados, {miles(v.valid)} válidos"
-            + (f", de ellos {miles(v.flagged)} en revisión en la mesa de control" if v.flagged else "")
+            f"Verificación {v.kind} con corte al {cut}: {figure(v.verified)} apoyos revisados, "
+            f"{figure(v.valid)} válidos"
+            + (f", de ellos {figure(v.flagged)} en revisión en la mesa de control" if v.flagged else "")
             + "."
         )
     return ProgressView(

@@ -134,7 +134,7 @@ def test_an_aspirante_signs_in_with_their_token_and_sees_their_progress(
     page.get_by_role("button", name="Entrar").click()
     expect(page).to_have_url(re.compile("/aspirante$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Su avance, Ana Portal")
-    expect(page.get_by_text(f"{CAPTURES} de 13 079 apoyos")).to_be_visible()
+    expect(page.get_by_text(f"{CAPTURES} de 13,079 apoyos")).to_be_visible()
     expect(page.get_by_text("Abierta", exact=True)).to_be_visible()
     # The pace: a dozen apoyos in the week is far from the quota; it says the daily rate needed.
     expect(page.get_by_role("heading", name="Su ritmo")).to_be_visible()
@@ -142,7 +142,7 @@ def test_an_aspirante_signs_in_with_their_token_and_sees_their_progress(
         page.get_by_text(
             re.compile(
                 r"^Al ritmo de los últimos días, unos 1\.7 apoyos recibidos al día, no "
-                r"alcanzaría .*: faltan 13 067; necesita unos 608 apoyos válidos al día\.$"
+                r"alcanzaría .*: faltan 13,067; necesita unos 608 apoyos válidos al día\.$"
             )
         )
     ).to_be_visible()

@@ -177,7 +177,7 @@ def test_the_aspirante_page_shows_the_pace_and_their_gestores(api: ApiServer, pe
     b.sign_in(person.aspirante)
     text = b.request("GET", "/aspirante").text
     assert "Gestor Privado Ejemplar" in text  # theirs, on their signed-in page only (never on a public one)
-    assert "Todavía no ha llegado ningún apoyo. Para reunir los 13 079 que faltan antes del cierre" in text
+    assert "Todavía no ha llegado ningún apoyo. Para reunir los 13,079 que faltan antes del cierre" in text
     assert "La garantía de audiencia abre el 2022-02-15 00:00 CST" in text
     r = b.request("GET", "/aspirante/rechazos/1/imagenes/foto")
     assert r.status_code == 404 and "no-store" in r.headers["cache-control"]

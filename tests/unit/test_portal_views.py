@@ -83,9 +83,9 @@ def test_progress_bars_with_a_verification() -> None:
     )
     view = views.progress_view(progress, TZ)
     assert [m.text for m in view.meters] == [
-        "250 de 200 apoyos (125.0 %)",
-        "180 de 200 apoyos válidos (90.0 %)",
-        "2 de 20 municipios (10.0 %)",
+        "250 de 200 apoyos (125 %)",
+        "180 de 200 apoyos válidos (90 %)",
+        "2 de 20 municipios (10 %)",
     ]
     assert view.meters[0].percent == 100.0  # the bar is capped; the words say how far past
     assert view.by_municipio == [("Durango", 200, 150, 75.0), ("Gómez Palacio", 50, 30, 15.0)]
@@ -144,7 +144,7 @@ def test_pace_uses_the_valid_share_of_the_latest_verification() -> None:
 def test_pace_with_no_captures_yet_gives_the_rate_needed() -> None:
     f = forecast(0, 0, "2022-01-02T18:00:00Z")
     assert f is not None and f.per_day == 0.0 and f.reached_on is None
-    assert f.sentence.startswith("Todavía no ha llegado ningún apoyo. Para reunir los 1 000 que faltan")
+    assert f.sentence.startswith("Todavía no ha llegado ningún apoyo. Para reunir los 1,000 que faltan")
     assert f.needed_per_day == math.ceil(1000 / 39.5)
     quiet = forecast(10, 0, "2022-01-22T06:00:00Z")  # some arrived, none lately
     assert quiet is not None and quiet.sentence.startswith("En los últimos días no llegó ningún apoyo")
@@ -152,10 +152,10 @@ def test_pace_with_no_captures_yet_gives_the_rate_needed() -> None:
 
 def test_pace_edge_cases_reached_closed_before_opening_and_no_quota() -> None:
     done = forecast(1200, 50, "2022-01-22T06:00:00Z", verified=1100, valid=1050)
-    assert done is not None and done.sentence == "Ya reunió el apoyo requerido: 1 145 de 1 000 apoyos válidos."
+    assert done is not None and done.sentence == "Ya reunió el apoyo requerido: 1,145 de 1,000 apoyos válidos."
     closed = forecast(800, 0, "2022-02-12T06:00:00Z")
     assert closed is not None and closed.per_day is None
-    assert closed.sentence == "El periodo de captación cerró el 2022-02-10 24:00 CST con 800 de 1 000 apoyos recibidos."
+    assert closed.sentence == "El periodo de captación cerró el 2022-02-10 24:00 CST con 800 de 1,000 apoyos recibidos."
     early = forecast(0, 0, "2021-12-30T06:00:00Z")
     assert early is not None and early.needed_per_day == 25 and "abre el 2022-01-02 00:00 CST" in early.sentence
     assert forecast(5, 5, "2022-01-22T06:00:00Z", required=None) is None
