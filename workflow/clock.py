@@ -29,6 +29,13 @@ class Clock(Protocol):
         ...
 
 
+def real_now() -> datetime:
+    """Real UTC time, whatever the process's clock shows: only for spans that are about people, not the calendar
+    (how long a portal session lasts, when a signature was made), which an accelerated or fixed clock must not
+    stretch or freeze."""
+    return datetime.now(UTC)
+
+
 def parse_instant(text: str) -> datetime:
     """An ISO 8601 instant with an offset or Z. A naive time is refused: it would name no single instant."""
     try:
@@ -42,7 +49,7 @@ def parse_instant(text: str) -> datetime:
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return real_now()
 
     def describe(self) -> str:
         return "reloj del sistema"

@@ -70,7 +70,7 @@ class AudienciaController(Controller):
         cal = services.calendars.active(aspirante.process_id).calendar
         window = audiencia_window(cal, aspirante)
         now = services.clock.now()
-        is_open = window is not None and window.start <= now < window.end
+        is_open = window is not None and window.state(now) == "abierta"
         names = reviewer_names(services)
         base = f"/api/v1/aspirantes/{aspirante_id}/rechazos"
         out = []

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from litestar.types import ExceptionHandlersMap
 
+from workflow.clock import real_now
 from workflow.documents import spanish as es
 from workflow.errors import DomainError
 from workflow.participants.records import Role
@@ -116,7 +116,7 @@ def sign_in(
     if problem is not None or principal is None:
         return page("sign_in.html", status=422, errors=[(problem, "token")], token_error=problem)
     request.clear_session()
-    request.set_session({"token": token, "since": datetime.now(UTC).isoformat()})
+    request.set_session({"token": token, "since": real_now().isoformat()})
     return redirect(HOMES[principal.role])
 
 

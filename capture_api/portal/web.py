@@ -3,7 +3,7 @@ session's token speaks for."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from litestar import Request
@@ -11,6 +11,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
+from workflow.clock import real_now
 from workflow.participants.records import Role
 from workflow.participants.service import Principal
 
@@ -59,7 +60,7 @@ def signed_in(request: Request, services: Services, role: Role) -> Principal | N
         started = datetime.fromisoformat(since)
     except ValueError:
         return None
-    if not timedelta(0) <= datetime.now(UTC) - started <= timedelta(hours=SESSION_HOURS):
+    if not timedelta(0) <= real_now() - started <= timedelta(hours=SESSION_HOURS):
         return None
     principal = services.participants.authenticate(token, services.clock.now())
     return principal if principal is not None and principal.role is role else None
