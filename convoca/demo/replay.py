@@ -24,7 +24,8 @@ import click
 import httpx
 import uvicorn
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Column
 
 from convoca.gestor.client import CaptureQueue, GestorClient, Result
 from convoca.gestor.synthetic import citizens_from_roll
@@ -160,13 +161,19 @@ class Replay:
         finally:
             server.should_exit = True
             thread.join(timeout=15)
+            # The server's shutdown only tells verification's background stage to stop: wait for its pass to end, or
+            # the interpreter's exit kills it inside DuckDB and the process aborts instead of reporting.
+            for t in threading.enumerate():
+                if t.name == "convoca-verification":
+                    t.join(timeout=WAIT)
 
     def _progress(self, start: datetime, end: datetime) -> Progress:
         progress = Progress(
             SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.fields[detail]}"),
+            TextColumn("{task.description}", table_column=Column(width=45, no_wrap=True)),
+            BarColumn(bar_width=30),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[detail]}", table_column=Column(no_wrap=True)),
             TimeElapsedColumn(),
             console=self.console,
         )
@@ -174,17 +181,19 @@ class Replay:
         task = progress.add_task("Proceso", total=total, detail="")
         stop = threading.Event()
 
+        def show() -> None:
+            now = self.clock.now()
+            phases = [p.name for p in self.cal.phases if self.cal.phase_start(p) <= now < self.cal.phase_end(p)]
+            progress.update(
+                task,
+                description=f"Proceso: {phases[-1] if phases else 'concluida la fase de dictamen'}",
+                completed=min(total, (now - start).total_seconds()),
+                detail=format_local(now, self.tz),
+            )
+
         def follow() -> None:  # the process bar follows the clock
             while not stop.wait(0.2):
-                now = self.clock.now()
-                phase = ", ".join(
-                    p.name for p in self.cal.phases if self.cal.phase_start(p) <= now < self.cal.phase_end(p)
-                )
-                progress.update(
-                    task,
-                    completed=min(total, (now - start).total_seconds()),
-                    detail=f"{format_local(now, self.tz)} · {phase or 'entre fases'}"[:70],
-                )
+                show()
 
         follower = threading.Thread(target=follow, daemon=True)
         original_stop = progress.stop
@@ -192,7 +201,7 @@ class Replay:
         def stop_all() -> None:
             stop.set()
             follower.join()
-            progress.update(task, completed=total)
+            show()
             original_stop()
 
         progress.stop = stop_all  # type: ignore[method-assign]

@@ -108,7 +108,12 @@ class Summary:
         return f"traza-{self.process}.csv"
 
     def table(self) -> Table:
-        t = Table(title="Resultado por aspirante", title_justify="left")
+        t = Table(
+            title="Resultado por aspirante",
+            title_justify="left",
+            caption="La demostración envía decenas de apoyos; el requerido son miles: nadie lo alcanza.",
+            caption_justify="left",
+        )
         for name, justify in (
             ("Aspirante", "left"),
             ("Cargo", "left"),
