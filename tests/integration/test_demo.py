@@ -108,3 +108,22 @@ def test_the_demo_refuses_to_empty_the_service_data(tmp_path: Path, monkeypatch:
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 2 and "no puede ser la del servicio" in result.output
+
+
+@pytest.mark.slow
+def test_the_demo_fails_loudly_when_the_system_does_not_do_what_it_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workflow.captures.service import CaptureService
+    from workflow.errors import DomainError, ErrorKind
+
+    def refuse(self, *args, **kwargs):
+        raise DomainError(ErrorKind.conflict, "rechazo de prueba")
+
+    monkeypatch.setattr(CaptureService, "submit", refuse)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["demo", "--data", str(tmp_path / "demo"), "--out", str(out)])
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())
+    assert "la demostración esperaba que el servidor recibiera los 63 apoyos (recibió 0)" in text
+    assert not out.exists()  # no summary of what did not happen
