@@ -35,7 +35,7 @@ from convoca.settings import Settings, get_settings
 from verification.synth_roll import synthesize_roll
 from verification.synthetic_images import credential, jpeg
 from workflow.calendar.localtime import format_local
-from workflow.clock import AcceleratedClock
+from workflow.clock import AcceleratedClock, parse_instant
 from workflow.engine.boundaries import boundaries
 from workflow.participants.records import Role
 
@@ -43,6 +43,7 @@ from . import gestores as gs
 from .summary import Summary, write_outputs
 
 PROCESS = "durango-2021-2022"
+START = "2021-10-31T23:50:00-06:00"  # ten minutes before Durango's convocatoria
 SPEED = 60.0  # between the edges the clock runs: a real second is a minute of the process
 ROLL_SCALE = 0.005  # a synthetic Lista Nominal of ~7,000 people
 FORCED = "demostración: proyecto con valores sin confirmar"
@@ -124,15 +125,14 @@ class Replay:
             verification_poll_seconds=0.5,  # the stage's real-time pace, scaled to a replay
             triage_workers=0,  # triage in the stage's thread: a worker process per pass costs more than it saves
         )
-        app = build_app(AcceleratedClock(datetime(2021, 10, 31, tzinfo=UTC), SPEED, held=True), settings)
+        start = parse_instant(START)
+        # Held until the server is up and the engine has caught up, so nothing happens before anyone can see it.
+        self.clock = AcceleratedClock(start, SPEED, held=True)
+        app = build_app(self.clock, settings)
         services = app.state.services
-        self.clock = services.clock
-        assert isinstance(self.clock, AcceleratedClock)
         self.cal = services.calendars.active(PROCESS).calendar
         self.tz = self.cal.tz
-        start = self.local("2021-10-31T23:50")
         end = self.cal.phase_end(self.cal.phase("dictamen"))
-        self.clock.advance_to(start)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -142,7 +142,7 @@ class Replay:
                 raise DemoFailure(f"el servidor no pudo iniciar en el puerto {self.port}")
             if not app.state.scheduler.caught_up.wait(WAIT):
                 raise DemoFailure("el motor no terminó de ponerse al día con el calendario")
-            url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+            self.url = url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
             self.api = Api(url)
             self.console.print(
                 f"[bold]convoca[/] · {self.cal.process.name} de Durango, de la convocatoria al dictamen, con el "
@@ -357,10 +357,6 @@ class Replay:
             list(pool.map(send, self.plans))
         self.progress.remove_task(task)
         return outcomes
-
-    @property
-    def url(self) -> str:
-        return str(self.api.http.base_url).removesuffix("/api/v1/").removesuffix("/api/v1")
 
     def _send_inside(self) -> None:
         now = self.clock.now()
