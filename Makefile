@@ -1,4 +1,4 @@
-# Two commands do everything on a fresh clone: `make run` and `make test`.
+# On a fresh clone: `make run` (the service), `make demo` (a whole process in a minute) and `make test`.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,7 +11,7 @@ RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liber
 TEST_PACKAGES := $(RUN_PACKAGES) postgresql chromium
 PORT ?= 8000
 
-.PHONY: run test lint format setup clean
+.PHONY: run demo test lint format setup clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -33,10 +33,18 @@ define install_debian_packages
 	fi
 endef
 
+# The service on its embedded defaults: the shipped calendars, data in var/, the system clock.
 run: setup
 	$(call install_debian_packages,$(RUN_PACKAGES))
 	$(BIN)/convoca calendar validate calendars/*.yaml
-	$(BIN)/convoca demo --port $(PORT)
+	@echo "Para entrar como administración: $(BIN)/convoca admin token create (y péguelo en http://127.0.0.1:$(PORT)/entrar)"
+	@echo "Para ver un proceso completo en acción, en otra terminal: make demo"
+	$(BIN)/convoca serve --port $(PORT)
+
+# Durango 2021-2022 replayed from the convocatoria to the dictamen in about a minute; results in out/demo/.
+demo: setup
+	$(call install_debian_packages,$(RUN_PACKAGES))
+	$(BIN)/convoca demo
 
 test: setup
 	$(call install_debian_packages,$(TEST_PACKAGES))

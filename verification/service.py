@@ -140,7 +140,11 @@ class VerificationService:
         columns: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(8)]
         data = {("capture_id" if n == "id" else n): columns[i] for i, n in enumerate(names)}
         flagged = pa.table(
-            {"capture_id": pa.array(data["capture_id"], pa.int64()), "flagged": [bool(f) for f in columns[-1]]}
+            {
+                "capture_id": pa.array(data["capture_id"], pa.int64()),
+                # typed: with no apoyos yet (a window just opened) an untyped empty list would be a null column
+                "flagged": pa.array([bool(f) for f in columns[-1]], pa.bool_()),
+            }
         )
         return data, flagged
 

@@ -7,6 +7,7 @@ All instants are timezone-aware UTC.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -97,7 +98,8 @@ class AcceleratedClock:
     """Clock time = ``start`` + speed × (real time elapsed since it started running).
 
     It runs from its creation, or, created ``held``, shows ``start`` until ``release()``: a demo starts the clock
-    only once its server is ready, so nothing it means to show happens before anyone can see it.
+    only once its server is ready, so nothing it means to show happens before anyone can see it. ``advance_to``
+    skips forward over a quiet stretch (a replay); nothing moves it back, so what has happened stays in the past.
     """
 
     def __init__(
@@ -107,26 +109,52 @@ class AcceleratedClock:
             raise ValueError("AcceleratedClock needs a timezone-aware start")
         if speed <= 0:
             raise ValueError("speed must be positive")
-        self.start = start.astimezone(UTC)
         self.speed = speed
         self._monotonic = _monotonic
-        self._origin: float | None = None if held else _monotonic()
+        # (clock instant, real monotonic time it was shown at or None while held), replaced as one value so that a
+        # reader in another thread never pairs a new instant with an old origin.
+        self._anchor: tuple[datetime, float | None] = (start.astimezone(UTC), None if held else _monotonic())
+        self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
 
+    @property
+    def start(self) -> datetime:
+        """The instant the clock (last) started running from."""
+        return self._anchor[0]
+
     def subscribe(self, callback: Callable[[], None]) -> None:
-        """Call ``callback()`` when a held clock starts running (the scheduler re-plans then)."""
+        """Call ``callback()`` when a held clock starts running or the clock skips forward (the scheduler re-plans
+        then, in the caller's thread: what is due at the new instant has run when the call returns)."""
         self._listeners.append(callback)
 
+    def _notify(self) -> None:
+        for callback in list(self._listeners):
+            callback()
+
     def release(self) -> None:
-        if self._origin is None:
-            self._origin = self._monotonic()
-            for callback in list(self._listeners):
-                callback()
+        with self._lock:
+            start, origin = self._anchor
+            if origin is not None:
+                return
+            self._anchor = (start, self._monotonic())
+        self._notify()
+
+    def advance_to(self, instant: datetime) -> None:
+        """Skip forward to ``instant`` and run on from there at the same speed (a held clock stays held)."""
+        if instant.tzinfo is None:
+            raise ValueError("advance_to needs a timezone-aware instant")
+        with self._lock:
+            now, (_, origin) = self.now(), self._anchor
+            if instant < now:
+                raise ValueError(f"the clock does not go back: {instant.isoformat()} is before {now.isoformat()}")
+            self._anchor = (instant.astimezone(UTC), None if origin is None else self._monotonic())
+        self._notify()
 
     def now(self) -> datetime:
-        if self._origin is None:
-            return self.start
-        return self.start + timedelta(seconds=(self._monotonic() - self._origin) * self.speed)
+        start, origin = self._anchor
+        if origin is None:
+            return start
+        return start + timedelta(seconds=(self._monotonic() - origin) * self.speed)
 
     def describe(self) -> str:
         return f"reloj acelerado ×{self.speed:g} desde {self.start.isoformat()}"
@@ -137,6 +165,6 @@ class AcceleratedClock:
 
     def to_real(self, instant: datetime) -> datetime | None:
         ahead = (instant - self.now()).total_seconds()
-        if self._origin is None and ahead > 0:
+        if self._anchor[1] is None and ahead > 0:
             return None  # held: it will not get there until released
         return datetime.now(UTC) + timedelta(seconds=max(0.0, ahead) / self.speed)

@@ -38,7 +38,11 @@ from .common import database_option
 def serve(host: str, port: int, workers: int, run_engine: bool, database_url: str | None, clock: Clock) -> None:
     """Sirve la API de captación (documentación en /schema) y ejecuta el motor de fases."""
     setup_logging()
-    click.echo(f"convoca en http://{host}:{port}/api/v1 ({clock.describe()}); documentación: /schema", err=True)
+    base = f"http://{host}:{port}"
+    click.echo(
+        f"convoca en {base}/ (portal), API en {base}/api/v1, documentación en {base}/schema; {clock.describe()}",
+        err=True,
+    )
     if workers == 1:
         uvicorn.run(
             build_app(clock, settings_for(database_url), run_engine=run_engine),

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 import cv2
 import numpy as np
 
+from verification.synthetic_images import clean_images, credential, jpeg, not_a_credential
+
 DURANGO_TZ = ZoneInfo("America/Monterrey")
 DURANGO = 10
 SECCIONES = (1, 1419)  # Durango's secciones, approximately (domain brief §6)
@@ -58,6 +60,8 @@ class Citizen:
     nombre: str
     apellido_paterno: str
     apellido_materno: str | None
+    municipio: str = ""  # the roll's 3-digit municipio key
+    estatus: str = "lista_nominal"  # in the roll: lista_nominal, padron or baja
 
 
 def citizens_from_roll(path: Path, limit: int | None = None) -> list[Citizen]:
@@ -75,6 +79,8 @@ def citizens_from_roll(path: Path, limit: int | None = None) -> list[Citizen]:
                     row["nombre"],
                     row["apellido_paterno"],
                     row["apellido_materno"] or None,
+                    row["municipio"],
+                    row["estatus"],
                 )
             )
             if limit is not None and len(out) >= limit:
@@ -165,10 +171,15 @@ class CaptureGenerator:
         variants: int = 4,
         device_id: str | None = None,
         citizens: Sequence[Citizen] = (),
+        photographed: bool = False,
     ) -> None:
         self.seed = seed
         self.citizens = citizens  # when given, each capture is of one of them (drawn by its index)
         self.device_id = device_id or f"sim-{uuid.UUID(int=random.Random(seed).getrandbits(128)).hex[:12]}"
+        # The drawn credential fills its picture and its faces are drawings: image triage flags it. Photographed
+        # images (a card on a table, a real face: verification.synthetic_images) pass triage as a phone's would,
+        # at ~0.15 s each instead of a few milliseconds.
+        self.photographed = photographed
         nrng = np.random.default_rng(seed)
         self._fronts = [self._front_base(nrng, k) for k in range(variants)]
         self._backs = [self._back_base(nrng, k) for k in range(variants)]
@@ -220,7 +231,11 @@ class CaptureGenerator:
 
     # -- one capture -------------------------------------------------------------------------------------------
 
-    def capture(self, index: int, captured_at: datetime, *, tz: ZoneInfo = DURANGO_TZ) -> SyntheticCapture:
+    def capture(
+        self, index: int, captured_at: datetime, *, tz: ZoneInfo = DURANGO_TZ, citizen: Citizen | None = None
+    ) -> SyntheticCapture:
+        """Capture ``index``: of ``citizen`` if given, else of one of ``citizens`` drawn by the index, else of an
+        invented person (not on any roll)."""
         rng = random.Random(f"{self.seed}:{index}")
         sex = rng.choice("HM")
         nombre = rng.choice(NOMBRES_H if sex == "H" else NOMBRES_M)
@@ -235,8 +250,8 @@ class CaptureGenerator:
         seccion = rng.randint(*SECCIONES)
         ocr, cic = f"{seccion:04d}{rng.randrange(10**9):09d}", f"{rng.randrange(10**9):09d}"
         cic_read: str | None = cic
-        if self.citizens:
-            who = self.citizens[rng.randrange(len(self.citizens))]
+        who = citizen or (self.citizens[rng.randrange(len(self.citizens))] if self.citizens else None)
+        if who is not None:
             clave, ocr, cic_read, seccion = who.clave_elector, who.ocr, who.cic, who.seccion
             nombre, paterno, materno = who.nombre, who.apellido_paterno, who.apellido_materno
             sex = clave[14]
@@ -256,6 +271,8 @@ class CaptureGenerator:
             "app_version": APP_VERSION,
             "capture_mode": "app",
         }
+        if self.photographed:
+            return SyntheticCapture(data, clean_images(self.seed * 1_000_003 + index * 10))
         registro = max(birth.year + 18, rng.randint(2010, today.year))
         images = {
             "anverso": _jpeg(self._front(rng, data, birth, sex, registro)),
@@ -333,3 +350,21 @@ class CaptureGenerator:
         ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, 3])
         assert ok
         return buf.tobytes()
+
+
+DEFECTS = {
+    "fotocopia": "una fotocopia de la credencial",
+    "no_credencial": "una imagen que no es una credencial",
+}
+
+
+def with_defect(capture: SyntheticCapture, defect: str, seed: int) -> SyntheticCapture:
+    """The same capture with its anverso replaced by a picture image triage flags (``DEFECTS``): what a gestor's
+    app sends when someone shows a photocopy, or the camera took something else."""
+    if defect == "fotocopia":
+        anverso = jpeg(credential("anverso", seed, photocopy=True))
+    elif defect == "no_credencial":
+        anverso = jpeg(not_a_credential(seed))
+    else:
+        raise ValueError(f"unknown defect {defect!r}; known: {', '.join(DEFECTS)}")
+    return SyntheticCapture(capture.data, {**capture.images, "anverso": anverso})

@@ -202,6 +202,43 @@ def test_generation_versions_and_amendments(service: DocumentService) -> None:
     assert [v.number for v in service.versions(pid)] == [1, 2]
 
 
+def test_a_version_that_loses_its_number_to_another_writer_becomes_the_next(
+    service: DocumentService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two writers making different versions of one kind at once (the engine and the verification stage, each with
+    a dictamen): neither fails; the one that lost the number is stored as the next."""
+    from workflow.documents.records import DocumentVersion
+
+    pid, now = "durango-2021-2022", utc("2021-11-01T06:00:00Z")
+    store_new = service._store_new
+    calls = []
+
+    def racing(*args, **kwargs):
+        if not calls:  # another writer stores number 1, with other content, just before this one does
+            with service.db.write_session() as s:
+                s.add(
+                    DocumentVersion(
+                        process_id=pid,
+                        kind="convocatoria",
+                        number=1,
+                        calendar_version=1,
+                        fingerprint="f" * 64,
+                        sha256="0" * 64,
+                        size=1,
+                        title="otra",
+                        generated_at=now,
+                    )
+                )
+                s.commit()
+        calls.append(1)
+        return store_new(*args, **kwargs)
+
+    monkeypatch.setattr(service, "_store_new", racing)
+    version, created = service.generate(pid, "convocatoria", now)
+    assert created and version.number == 2 and len(calls) == 2
+    assert [v.title for v in service.versions(pid)] == ["otra", version.title]
+
+
 @pytest.mark.slow
 def test_engine_generates_and_publishes_when_the_phase_starts(db: Database, service: DocumentService) -> None:
     registry = ActionRegistry()

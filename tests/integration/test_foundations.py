@@ -5,7 +5,6 @@ server answers while its engine catches up."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -170,34 +169,3 @@ def test_the_server_answers_while_its_engine_catches_up(tmp_path: Path, monkeypa
         release.set()
         server.should_exit = True
         thread.join(15)
-
-
-@pytest.mark.slow
-def test_demo_receives_everything_even_when_the_first_start_is_slow(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    generate = DocumentService.generate
-
-    def first_run_generate(self, *args, **kwargs):
-        time.sleep(6)  # a first run's costs (imports, fonts): more than half the demo's ten seconds of lead
-        return generate(self, *args, **kwargs)
-
-    monkeypatch.setattr(DocumentService, "generate", first_run_generate)
-    result = CliRunner().invoke(main, ["demo", "--port", "0", "--exit", "--data", str(tmp_path / "demo")])
-    assert result.exit_code == 0, result.output
-    assert "40 apoyos enviados antes del cierre: 40 recibidos" in result.output
-    assert "3 apoyos captados antes: 3 recibidos en el plazo de gracia" in result.output
-
-
-@pytest.mark.slow
-def test_demo_fails_loudly_when_captures_are_not_acknowledged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from workflow.captures.service import CaptureService
-    from workflow.errors import DomainError, ErrorKind
-
-    def refuse(self, *args, **kwargs):
-        raise DomainError(ErrorKind.conflict, "rechazo de prueba")
-
-    monkeypatch.setattr(CaptureService, "submit", refuse)
-    result = CliRunner().invoke(main, ["demo", "--port", "0", "--exit", "--data", str(tmp_path / "demo")])
-    assert result.exit_code == 1
-    assert "la demostración esperaba 40 apoyos recibidos antes del cierre y hubo 0" in result.output

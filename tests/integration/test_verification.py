@@ -282,6 +282,16 @@ def test_the_engine_verifies_at_the_close_and_the_stage_after_the_grace(world: W
     )
 
 
+def test_a_day_with_open_windows_and_no_apoyos_yet_is_a_report_of_nothing(world: World) -> None:
+    load_roll(world)
+    world.clock.set(OPEN)  # windows open, aspirantes registered, nothing captured yet
+    stage = VerificationStage(world.runtime.services.verification, world.clock)
+    done = stage.tick()
+    assert done == {f"{PROCESS}/gubernatura": "preliminar", f"{PROCESS}/ayuntamiento": "preliminar"}
+    run = world.runtime.services.verification.latest(PROCESS, "gubernatura")
+    assert run is not None and run.status == "done" and (run.counts or {}).get("apoyos") == 0
+
+
 def test_progress_shows_the_latest_run(world: World) -> None:
     plant(world)
     load_roll(world)

@@ -254,6 +254,25 @@ def test_accelerated_clock_runs_speed_times_faster() -> None:
     assert "3600" in clock.describe()
 
 
+def test_accelerated_clock_skips_forward_never_back() -> None:
+    mono = FakeMonotonic()
+    clock = AcceleratedClock(utc(2021, 11, 1), 60, _monotonic=mono)
+    moves: list[datetime] = []
+    clock.subscribe(lambda: moves.append(clock.now()))
+    mono.t += 10
+    clock.advance_to(utc(2022, 2, 10, 23))
+    assert moves == [utc(2022, 2, 10, 23)]  # listeners see the new instant (the scheduler re-plans at it)
+    mono.t += 1
+    assert clock.now() == utc(2022, 2, 10, 23, 1)  # and it runs on at the same speed
+    with pytest.raises(ValueError, match="does not go back"):
+        clock.advance_to(utc(2022, 2, 10, 23))
+    assert clock.now() == utc(2022, 2, 10, 23, 1) and len(moves) == 1
+    held = AcceleratedClock(utc(2021, 11, 1), 60, held=True, _monotonic=mono)
+    held.advance_to(utc(2021, 12, 1))
+    mono.t += 5
+    assert held.now() == utc(2021, 12, 1)  # a held clock stays held where it was moved to
+
+
 def test_accelerated_clock_rejects_bad_arguments() -> None:
     with pytest.raises(ValueError):
         AcceleratedClock(datetime(2022, 1, 1), 60)

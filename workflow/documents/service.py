@@ -10,12 +10,12 @@ from sqlmodel import col, select
 
 from workflow.calendar.model import Calendar
 from workflow.calendar.pending import draft_reasons
-from workflow.engine.store import CalendarStore
+from workflow.engine.store import ActiveCalendar, CalendarStore
 from workflow.errors import DomainError, ErrorKind
 from workflow.storage.db import Database, storable_id
 from workflow.storage.files import BlobStore
 
-from .context import DOCUMENT_KINDS, Supplier, created_at, document_gaps
+from .context import DOCUMENT_KINDS, Supplement, Supplier, created_at, document_gaps
 from .records import DocumentSignature, DocumentVersion
 from .render import DocumentRenderer
 from .signing import sign
@@ -36,6 +36,7 @@ class ForcedPublication:
 
 
 NAMES = {"convocatoria": "la convocatoria", "protocolo": "el protocolo"}
+RACE_ATTEMPTS = 3
 
 
 def is_draft(cal: Calendar, kind: str) -> bool:
@@ -111,11 +112,35 @@ class DocumentService:
         supplement = supplier(cal) if supplier is not None else None
         fingerprint = self.renderer.fingerprint(cal, kind, supplement)  # refuses an unknown or unsupplied kind
         draft = is_draft(cal, kind)
-        latest = self.latest(process_id, kind)
-        if latest is not None and latest.fingerprint == fingerprint:
-            if publish and latest.published_at is None:
-                self._publish_one(latest, cal, now, forced)
-            return latest, False
+        # Two writers may make different versions of one kind at once (at a capture close, the engine's
+        # verification and the background stage's each make a dictamen): the one that loses the number is the next.
+        for _ in range(RACE_ATTEMPTS):
+            latest = self.latest(process_id, kind)
+            if latest is not None and latest.fingerprint == fingerprint:
+                if publish and latest.published_at is None:
+                    self._publish_one(latest, cal, now, forced)
+                return latest, False
+            version = self._store_new(process_id, kind, now, active, supplement, latest, draft, publish, forced)
+            if version is not None:
+                if publish and draft and not forced:
+                    raise refusal(version, cal)
+                return version, True
+        raise DomainError(ErrorKind.conflict, f"{NAMES.get(kind, kind)}: otra versión se generó a la vez; reintente")
+
+    def _store_new(
+        self,
+        process_id: str,
+        kind: str,
+        now: datetime,
+        active: ActiveCalendar,
+        supplement: Supplement | None,
+        latest: DocumentVersion | None,
+        draft: bool,
+        publish: bool,
+        forced: ForcedPublication | None,
+    ) -> DocumentVersion | None:
+        """Render and store the version after ``latest``; None if another writer stored that number first."""
+        cal = active.calendar
         number = (latest.number if latest else 0) + 1
         doc = self.renderer.render(
             cal,
@@ -150,13 +175,8 @@ class DocumentService:
                 s.commit()
             except IntegrityError:
                 s.rollback()
-                raced = self.latest(process_id, kind)  # another engine generated the same version first
-                if raced is not None and raced.fingerprint == fingerprint:
-                    return raced, False
-                raise
-        if publish and draft and not forced:
-            raise refusal(version, cal)
-        return version, True
+                return None
+        return version
 
     def _publish_one(
         self, version: DocumentVersion, cal: Calendar, now: datetime, forced: ForcedPublication | None
