@@ -126,7 +126,8 @@ class DeskTally:
     decided: int = 0
     pending: int = 0
     rejected: int = 0
-    by_reason: Counter[str] = field(default_factory=Counter)
+    by_reason: Counter[str] = field(default_factory=Counter)  # the desk's rejections, as decided
+    still_rejected: Counter[str] = field(default_factory=Counter)  # those the audiencia left standing, by reason
     by_kind: Counter[str] = field(default_factory=Counter)
     corrections: int = 0
     objections: int = 0
@@ -196,6 +197,7 @@ def run_outcomes(
                 if t.desk.decision != ACCEPTED:
                     tally.rejected += 1
                     tally.by_reason[t.desk.decision] += 1
+                    tally.still_rejected[t.desk.decision] += o.after == DESK_REJECTED
                 if t.desk.replaces_id is not None:
                     tally.corrections += 1
             if t.desk_kind == "muestra" and tally.sample is not None:

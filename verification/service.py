@@ -345,7 +345,7 @@ class VerificationService:
         windows = [w for a in aspirantes if (w := audiencia_window(cal, a)) is not None]
         return ReviewFigures(
             aspirantes=[
-                _verdict_json(v) | {"desk_reasons": dict(found.tallies[v.aspirante_id].by_reason)} for v in after
+                _verdict_json(v) | {"desk_reasons": dict(+found.tallies[v.aspirante_id].still_rejected)} for v in after
             ],
             tallies=found.tallies,
             audiencia=windows[0] if windows else None,

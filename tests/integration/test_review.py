@@ -426,6 +426,7 @@ def test_objections_in_the_audiencia_change_the_count_and_the_final_dictamen(des
     figures = services.verification.review_figures(services.verification.latest(PROCESS, "gubernatura"), AFTER)  # type: ignore[arg-type]
     after = figures.aspirantes[0]
     assert after["valid"] == valid_registral and after["counts"].get("mesa_de_control", 0) == 0
+    assert after["desk_reasons"] == {}  # the fundada photocopy is no longer a reason under the desk's rejections
 
 
 def test_the_trail_shows_every_decision_and_no_personal_data(desk: Desk, database_url: str, monkeypatch) -> None:
