@@ -29,6 +29,7 @@ from workflow.calendar.quotas import demarcaciones
 from workflow.errors import DomainError
 from workflow.participants.records import Role
 
+from ..controllers.documents import signatures_out
 from ..errors import STATUS
 from ..schemas import ProcessId
 from ..services import Services
@@ -76,7 +77,7 @@ def documents(services: NamedDependency[Services], process_id: ProcessId) -> Tem
     active = services.calendars.active(process_id)
     view = views.process_view(active.calendar, active.version.number, services.clock.now())
     rows = views.document_rows(services.documents.versions(process_id, published=True), active.calendar.tz)
-    return page("documents.html", p=view, documents=rows)
+    return page("documents.html", p=view, documents=rows, signatures=signatures_out(services, process_id))
 
 
 # -- the aspirante's own pages -----------------------------------------------------------------------------------
