@@ -79,6 +79,14 @@ class ProcessDetail(ProcessSummary):
     open_windows: list[OpenWindow]
 
 
+class SignatureOut(BaseModel):
+    signer: str = Field(description="Nombre de quien firma, tomado de su certificado.")
+    signed_at: datetime = Field(description="Fecha y hora de la firma, en la hora local del proceso.")
+    signed_local: str = Field(description="La misma, como se lee: «2021-11-01 10:15 CST».")
+    sha256: str = Field(description="SHA-256 del PDF firmado (el que se descarga).")
+    size: int
+
+
 class DocumentOut(BaseModel):
     id: int
     kind: str
@@ -92,6 +100,11 @@ class DocumentOut(BaseModel):
     url: str
     draft: bool = Field(False, description="PROYECTO: su calendario tiene valores sin confirmar.")
     forced_reason: str | None = Field(None, description="Motivo por el que se publicó un proyecto, si se forzó.")
+    signatures: list[SignatureOut] = Field(
+        default_factory=list,
+        description="Firmas electrónicas (PAdES), la más antigua primero; si hay alguna, la descarga es el PDF firmado "
+        "por todas y «sha256» sigue identificando el documento sin firmar.",
+    )
 
 
 class PublishIn(BaseModel):

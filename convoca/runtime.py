@@ -35,9 +35,11 @@ from workflow.clock import Clock, SystemClock
 from workflow.documents.actions import register_document_actions
 from workflow.documents.render import DocumentRenderer
 from workflow.documents.service import DocumentService
+from workflow.documents.signing import SigningIdentity, open_identity, read_pkcs12
 from workflow.engine.engine import Engine
 from workflow.engine.registry import ActionRegistry
 from workflow.engine.store import CalendarStore
+from workflow.errors import DomainError
 from workflow.participants.service import Participants
 from workflow.storage.db import Database
 from workflow.storage.files import BlobStore, SealedBlobStore, configured_key, load_or_create_key
@@ -102,6 +104,26 @@ def migration_keyring(settings: Settings) -> Keyring | None:
     return None
 
 
+def signing_identity(settings: Settings) -> SigningIdentity | None:
+    """The signatory with which publication signs, opened now so that a wrong file or passphrase stops the start-up
+    (``ValueError``, in Spanish) instead of failing every publication. The passphrase is read here and kept nowhere
+    else; it is never part of the settings."""
+    if settings.signing_p12 is None:
+        return None
+    try:
+        if settings.signing_passphrase_file is not None:
+            try:
+                lines = settings.signing_passphrase_file.read_text(encoding="utf-8").splitlines()
+            except OSError as exc:
+                raise ValueError(f"no se pudo leer {settings.signing_passphrase_file}: {exc.strerror}") from None
+            secret: str | None = lines[0] if lines else ""
+        else:
+            secret = os.environ.get(settings.signing_passphrase_env)
+        return open_identity(read_pkcs12(settings.signing_p12), secret.encode() if secret is not None else None)
+    except (DomainError, ValueError) as exc:
+        raise ValueError(f"CONVOCA_SIGNING_P12 ({settings.signing_p12}): {getattr(exc, 'message', exc)}") from None
+
+
 def crash_for_tests() -> Callable[[str], None]:
     """Test-only: ``CONVOCA_TEST_CRASH_AT=POINT:N`` makes this process SIGKILL itself the N-th time a capture reaches
     ``POINT`` (``images_written`` or ``committed``; see ``CaptureService.checkpoint``), so the crash tests hit the
@@ -136,6 +158,7 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
     settings = settings or get_settings()
     key = capture_key(settings)  # a wrong configured key stops here, before anything is opened
     keyring = Keyring(key)
+    identity = signing_identity(settings)  # likewise a wrong signing certificate or passphrase
     db = open_database(settings)
     calendars = CalendarStore(db, recorder=SystemClock())
     participants = Participants(db, calendars, keyring)
@@ -143,7 +166,9 @@ def build(clock: Clock, settings: Settings | None = None) -> Runtime:
     data = settings.data_dir
     rolls = RollStore(db, data, keyring, calendars)
     classifier = Dask(settings.dask_scheduler) if settings.dask_scheduler else in_process
-    documents = DocumentService(db, calendars, BlobStore(data / "files"), DocumentRenderer(settings.calendars_dir))
+    documents = DocumentService(
+        db, calendars, BlobStore(data / "files"), DocumentRenderer(settings.calendars_dir), identity
+    )
     capture_blobs = SealedBlobStore(data / "captures", keyring)
     captures = CaptureService(db, calendars, capture_blobs, keyring, crash_for_tests(), secciones=rolls.secciones)
     objection_images = SealedBlobStore(data / "objections", keyring)

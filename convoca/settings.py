@@ -71,6 +71,20 @@ class Settings(BaseSettings):
         "day's preliminary report, the final run after the grace period).",
     )
 
+    signing_p12: Path | None = Field(
+        default=None,
+        description="PKCS#12 (as the e.firma is distributed) of the signatory with which publishing a document signs "
+        "it (PAdES); unset: publication does not sign.",
+    )
+    signing_passphrase_file: Path | None = Field(
+        default=None, description="File holding the PKCS#12's passphrase (its first line); else signing_passphrase_env."
+    )
+    signing_passphrase_env: str = Field(
+        default="CONVOCA_P12_PASSPHRASE",
+        description="Environment variable holding the PKCS#12's passphrase. The passphrase itself is never a setting, "
+        "so it is never printed with them, logged or stored.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'convoca.sqlite3'}"

@@ -199,7 +199,13 @@ def _status_rows(a: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _municipios(a: dict[str, Any]) -> list[dict[str, Any]]:
+def _in_calendar_order(items: list[dict[str, Any]], order: dict[str, int]) -> list[dict[str, Any]]:
+    """Municipios and districts in the order the calendar lists them (the OPLE's own order, not the key's: Durango
+    lists Nuevo Ideal, key 10039, after Nombre de Dios); anything else (secciones) keeps its order, after them."""
+    return sorted(items, key=lambda item: order.get(str(item["id"]), len(order)))
+
+
+def _municipios(a: dict[str, Any], order: dict[str, int]) -> list[dict[str, Any]]:
     rows = [
         {
             "name": m["name"],
@@ -208,7 +214,7 @@ def _municipios(a: dict[str, Any]) -> list[dict[str, Any]]:
             "valid": es.number(m["valid"]),
             "valid_n": m["valid"],
         }
-        for m in a.get("by_municipio") or []
+        for m in _in_calendar_order(a.get("by_municipio") or [], order)
     ]
     placed = sum(m["received"] for m in a.get("by_municipio") or [])
     if a["received"] > placed:  # apoyos the roll does not place (not found): no municipio
@@ -225,7 +231,7 @@ def _municipios(a: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _dispersion(d: dict[str, Any] | None) -> dict[str, Any] | None:
+def _dispersion(d: dict[str, Any] | None, order: dict[str, int]) -> dict[str, Any] | None:
     if d is None:
         return None
     unit = d["unit"]
@@ -239,7 +245,7 @@ def _dispersion(d: dict[str, Any] | None) -> dict[str, Any] | None:
             "reached": u["reached"],
             "short_by": es.number(u["short_by"]) if not u["reached"] else "",
         }
-        for u in d["units"]
+        for u in _in_calendar_order(d["units"], order)
     ]
     short = [u for u in d["units"] if not u["reached"]]
     return {
@@ -344,8 +350,8 @@ def _desk(t: DeskTally) -> dict[str, Any]:
     }
 
 
-def _aspirante(a: dict[str, Any], tally: DeskTally | None = None) -> dict[str, Any]:
-    disp = _dispersion(a.get("dispersion"))
+def _aspirante(a: dict[str, Any], order: dict[str, int], tally: DeskTally | None = None) -> dict[str, Any]:
+    disp = _dispersion(a.get("dispersion"), order)
     required = a["required"]
     return {
         "id": a["aspirante_id"],
@@ -368,7 +374,7 @@ def _aspirante(a: dict[str, Any], tally: DeskTally | None = None) -> dict[str, A
         "quota_met": bool(a["quota_met"]),
         "rows": _status_rows(a),
         "desk": _desk(tally) if tally is not None else None,
-        "municipios": _municipios(a),
+        "municipios": _municipios(a, order),
         "dispersion": disp,
     }
 
@@ -461,7 +467,9 @@ def dictamen_content(
     tz = cal.tz
     counts = run.counts
     raw = review.aspirantes if review is not None else counts.get("aspirantes") or []
-    aspirantes = [_aspirante(a, review.tallies.get(a["aspirante_id"]) if review else None) for a in raw]
+    t = cal.territory
+    order = {key: i for i, key in enumerate([*(m.inegi for m in t.municipios), *(d.id for d in t.districts)])}
+    aspirantes = [_aspirante(a, order, review.tallies.get(a["aspirante_id"]) if review else None) for a in raw]
     reasons = _draft_reasons(run, cargo, aspirantes, review, tz, cal.review.assumed)
     draft = bool(reasons)  # one list of reasons decides the mark, the title and the wording of every verdict
     for i, (shown, a) in enumerate(zip(aspirantes, raw, strict=True), start=1):

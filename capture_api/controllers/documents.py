@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, HttpMethod, Request, Response, get, post, route
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from workflow.calendar.localtime import format_local
 from workflow.documents.context import DOCUMENT_KINDS, family_of, known_kinds
-from workflow.documents.records import DocumentVersion
+from workflow.documents.records import DocumentSignature, DocumentVersion
 from workflow.documents.service import ForcedPublication
 from workflow.errors import Detail, DomainError, ErrorKind
 from workflow.participants.service import Role
 
 from ..auth import SECURITY, requires
 from ..errors import documented, not_found
-from ..schemas import DocumentOut, ProcessId, PublishIn, RowId
+from ..schemas import DocumentOut, ProcessId, PublishIn, RowId, SignatureOut
 from ..services import Services
 
 # A document in a sentence, with the agreement it asks: «la convocatoria … publicada», «el protocolo … publicado»;
@@ -24,7 +27,26 @@ from ..services import Services
 NAMED = {"convocatoria": ("la convocatoria", "publicada"), "protocolo": ("el protocolo", "publicado")}
 
 
-def out(v: DocumentVersion) -> DocumentOut:
+def signature_out(sig: DocumentSignature, tz: ZoneInfo) -> SignatureOut:
+    signed_at = sig.signed_at if sig.signed_at.tzinfo else sig.signed_at.replace(tzinfo=UTC)  # SQLite: naive UTC
+    return SignatureOut(
+        signer=sig.signer,
+        signed_at=signed_at.astimezone(tz),
+        signed_local=format_local(signed_at, tz),
+        sha256=sig.sha256,
+        size=sig.size,
+    )
+
+
+def signatures_out(services: Services, process_id: str) -> dict[int, list[SignatureOut]]:
+    """Who signed each version of a process and when (local time), by document id: for the API and the portal."""
+    tz = services.calendars.active(process_id).calendar.tz
+    return {
+        doc: [signature_out(sig, tz) for sig in sigs] for doc, sigs in services.documents.signatures(process_id).items()
+    }
+
+
+def out(v: DocumentVersion, signatures: list[SignatureOut] | None = None) -> DocumentOut:
     return DocumentOut(
         id=v.id,
         kind=v.kind,
@@ -38,6 +60,7 @@ def out(v: DocumentVersion) -> DocumentOut:
         url=f"/api/v1/documents/{v.id}",
         draft=v.draft,
         forced_reason=v.forced_reason,
+        signatures=signatures or [],
     )
 
 
@@ -51,16 +74,22 @@ def not_modified(if_none_match: str | None, etag: str) -> bool:
 
 
 def pdf_response(services: Services, request: Request, v: DocumentVersion) -> Response:
-    etag = f'"{v.sha256}"'
+    """The signed PDF when the version has a signature (the latest carries every co-signatory's), else the
+    unsigned one. ``ETag`` and ``X-Content-SHA256`` name the bytes served."""
+    signature = services.documents.latest_signature(v)
+    sha256 = signature.sha256 if signature is not None else v.sha256
+    etag = f'"{sha256}"'
+    name = v.file_name.removesuffix(".pdf") + "-firmado.pdf" if signature is not None else v.file_name
     headers = {
         "ETag": etag,
-        "X-Content-SHA256": v.sha256,
+        "X-Content-SHA256": sha256,
         "Cache-Control": "public, max-age=300",
-        "Content-Disposition": f'attachment; filename="{v.file_name}"',
+        "Content-Disposition": f'attachment; filename="{name}"',
     }
     if not_modified(request.headers.get("if-none-match"), etag):
         return Response(b"", status_code=304, headers=headers)
-    return Response(services.documents.pdf(v), media_type="application/pdf", headers=headers)
+    body = services.documents.signed_pdf(signature) if signature is not None else services.documents.pdf(v)
+    return Response(body, media_type="application/pdf", headers=headers)
 
 
 class DocumentController(Controller):
@@ -74,7 +103,8 @@ class DocumentController(Controller):
     )
     def list_documents(self, services: NamedDependency[Services], process_id: ProcessId) -> list[DocumentOut]:
         services.calendars.active(process_id)  # 404 for a process that does not exist
-        return [out(v) for v in services.documents.versions(process_id, published=True)]
+        signatures = signatures_out(services, process_id)
+        return [out(v, signatures.get(v.id or 0)) for v in services.documents.versions(process_id, published=True)]
 
     @route(
         "/processes/{process_id:str}/documents/{kind:str}",
@@ -143,7 +173,7 @@ class DocumentController(Controller):
         (version,) = services.documents.publish(process_id, [kind], services.clock.now(), forced=forced) or (None,)
         if version is None:
             raise not_found(f"{NAMED[kind][0]} de {process_id} aún no se ha generado")
-        return out(version)
+        return out(version, signatures_out(services, process_id).get(version.id or 0))
 
     @route(
         "/documents/{document_id:int}",

@@ -31,6 +31,7 @@ from workflow.documents import spanish as es
 from workflow.errors import DomainError
 from workflow.participants.records import Role
 
+from ..controllers.documents import signatures_out
 from ..errors import STATUS
 from ..schemas import ProcessId
 from ..services import Services
@@ -79,7 +80,7 @@ def documents(services: NamedDependency[Services], process_id: ProcessId) -> Tem
     active = services.calendars.active(process_id)
     view = views.process_view(active.calendar, active.version.number, services.clock.now())
     rows = views.document_rows(services.documents.versions(process_id, published=True), active.calendar.tz)
-    return page("documents.html", p=view, documents=rows)
+    return page("documents.html", p=view, documents=rows, signatures=signatures_out(services, process_id))
 
 
 # -- the aspirante's own pages -----------------------------------------------------------------------------------

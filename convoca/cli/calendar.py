@@ -57,7 +57,8 @@ def calendar() -> None:
 @click.option(
     "--strict",
     is_flag=True,
-    help="Lista además cada valor sin confirmar (y cada apoyo requerido sin cifra o estimado) y falla si hay alguno.",
+    help="Lista además cada valor sin confirmar (y cada apoyo requerido sin cifra o estimado) y cada dato que los "
+    "documentos necesitan y el calendario no da («[PROYECTO: falta …]»), y falla si hay alguno.",
 )
 def validate(files: tuple[str, ...], strict: bool) -> None:
     """Valida uno o más calendarios e informa todos los problemas como ARCHIVO:LÍNEA:COLUMNA: mensaje."""
@@ -77,11 +78,13 @@ def validate(files: tuple[str, ...], strict: bool) -> None:
             c = loaded.calendar
             phases, cargos = len(c.phases), len(c.cargos)
             pending = loaded.pending()
+            gaps = loaded.document_gaps()
             if strict:
-                for p in pending:
+                for p in [*pending, *gaps]:
                     click.echo(str(p))
-                failed += bool(pending)
+                failed += bool(pending or gaps)
             note = f", {len(pending)} sin confirmar" if pending else ""
+            note += f", {len(gaps)} dato{'s' if len(gaps) != 1 else ''} de los documentos sin dar" if gaps else ""
             click.echo(
                 f"{file}: válido ({c.process.id}, {phases} fase{'s' if phases != 1 else ''}, "
                 f"{cargos} cargo{'s' if cargos != 1 else ''}{note})"

@@ -15,7 +15,7 @@ from workflow.clock import Clock, SystemClock
 from workflow.documents.context import DOCUMENT_KINDS
 from workflow.documents.render import DocumentRenderer
 from workflow.documents.service import ForcedPublication
-from workflow.documents.signing import read_pkcs12, verify
+from workflow.documents.signing import open_identity, read_pkcs12, verify
 from workflow.engine.store import UnknownProcess
 from workflow.errors import DomainError
 
@@ -108,18 +108,23 @@ def publish(
         raise click.UsageError("--force exige --reason: el motivo queda registrado con la versión publicada")
     if reason and not force:
         raise click.UsageError("--reason solo aplica con --force")
-    runtime = build(clock, settings_for(database_url))
+    runtime = build(clock, settings_for(database_url))  # with CONVOCA_SIGNING_P12, publication signs
     try:
         service = runtime.services.documents
         forced = ForcedPublication(reason or "", author) if force else None
         done = service.publish(process_id, list(kinds) or None, clock.now(), forced=forced)
+        signatures = service.signatures(process_id)
+        tz = service.calendars.active(process_id).calendar.tz
     except (DomainError, UnknownProcess) as exc:
         raise click.ClickException(getattr(exc, "message", str(exc))) from None
     finally:
         runtime.close()
     for v in done:
         how = f" (forzada: {v.forced_reason})" if v.forced_reason else ""
-        click.echo(f"{v.kind} v{v.number} publicado{how}")
+        signed = "".join(
+            f"; firmado por {sig.signer} el {format_local(sig.signed_at, tz)}" for sig in signatures.get(v.id or 0, [])
+        )
+        click.echo(f"{v.kind} v{v.number} publicado{how}{signed}")
 
 
 @documents.command(name="sign")
@@ -148,7 +153,8 @@ def sign_cmd(
     runtime = build(SystemClock(), settings_for(database_url))
     try:
         service = runtime.services.documents
-        row = service.sign(document_id, read_pkcs12(p12), secret.encode() if secret else None, reason=reason)
+        identity = open_identity(read_pkcs12(p12), secret.encode() if secret else None)
+        row = service.sign(document_id, identity, reason=reason)
         if output is not None:
             output.write_bytes(service.signed_pdf(row))
     except DomainError as exc:

@@ -622,3 +622,17 @@ def test_a_published_dictamen_is_served_by_its_kind(tmp_path: Path) -> None:
             ]
     finally:
         api.stop()
+
+
+def test_municipios_in_the_calendars_order(final_pdf: bytes, cal: Calendar) -> None:
+    """The OPLE's order, not the key's: Durango lists Nuevo Ideal (10039) after Nombre de Dios, in the table of
+    apoyos by municipio and in the dispersion chart and table alike."""
+    names = [m.name for m in cal.territory.municipios if m.name != "Durango"]  # also the state's, in every header
+    assert names.index("Nuevo Ideal") < names.index("Ocampo")
+    text = text_of(final_pdf)
+    section = text[text.index("4.2 Apoyos por municipio") :]
+    for part in (section[: section.index("4.3 Dispersión")], section[section.index("4.3 Dispersión") :]):
+        found = [n for n in re.findall("|".join(map(re.escape, names)), part) if n in names]
+        seen = list(dict.fromkeys(found))
+        assert [n for n in names if n in seen] == seen
+        assert seen.index("Nuevo Ideal") == seen.index("Nombre de Dios") + 1

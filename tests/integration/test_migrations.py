@@ -29,7 +29,7 @@ from workflow.storage.migrate import SchemaTooNew, current, downgrade, head, pen
 
 CREATED = datetime(2021, 10, 1, 1, 0, tzinfo=UTC)
 # Every revision after the baseline, oldest first: a new migration is added here.
-AFTER_BASELINE = ["0002", "0003", "0004", "0005", "0006", "0007", "0008"]
+AFTER_BASELINE = ["0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009"]
 
 
 @pytest.fixture

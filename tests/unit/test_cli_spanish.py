@@ -180,8 +180,9 @@ def test_validate_says_1_cargo_in_singular(tmp_path: Path) -> None:
     one.write_text(text.replace(AYUNTAMIENTO, "").replace("    groups: [1, 2]\n", ""), encoding="utf-8")
     result = run("calendar", "validate", str(one), str(DATA / "minimal.yaml"))
     assert result.exit_code == 0, result.output
-    assert f"{one}: válido (prueba-2022, 7 fases, 1 cargo)" in result.stdout
-    assert "(prueba-2022, 7 fases, 2 cargos)" in result.stdout
+    # (then the count of what its documents lack: «, 20 datos de los documentos sin dar)»)
+    assert f"{one}: válido (prueba-2022, 7 fases, 1 cargo, " in result.stdout
+    assert "(prueba-2022, 7 fases, 2 cargos, " in result.stdout
 
 
 def test_malformed_ine_key_reads_in_words(tmp_path: Path) -> None:

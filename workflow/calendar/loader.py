@@ -17,6 +17,7 @@ from .checks import Parts, check
 from .messages import spanish
 from .model import Calendar, Cargo, District, Group, Municipio, Phase, Process, Territory
 from .pending import Pending, pending, quota_warnings
+from .required import gaps
 from .source import Problem, SourceMap, read_yaml
 
 
@@ -60,6 +61,16 @@ class LoadedCalendar:
     def pending(self) -> list[Problem]:
         """Every value not yet confirmed (``calendar validate --strict``), with its line."""
         return self._problems(pending(self.calendar))
+
+    def document_gaps(self) -> list[Problem]:
+        """Every item the documents need that the calendar does not give (``calendar validate --strict``), at the
+        key of the section it belongs in (``documents:``), or where it is if partly given (a cargo missing)."""
+        source = self.source or SourceMap(self.file)
+        found = []
+        for g in gaps(self.calendar):
+            path = next(g.path[:end] for end in range(len(g.path), -1, -1) if g.path[:end] in source.values)
+            found.append(source.problem(path, g.strict_message, at_key=path != g.path))
+        return sorted(found)
 
 
 def _errors(model: type[BaseModel], data: Any, prefix: tuple, source: SourceMap) -> list[Problem]:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from workflow.calendar.model import Base, Calendar, Cargo, Demarcacion, DispersionUnit, Phase, PhaseKind
 from workflow.calendar.pending import draft_reasons, figures_at_legal_cut
 from workflow.calendar.quotas import quotas
+from workflow.calendar.required import ADDRESS_LABEL, PER_CARGO, REQUIRED, gaps, placeholder
 from workflow.calendar.timeline import ResolvedPhase, timeline
 
 from . import spanish as es
@@ -54,63 +55,12 @@ BASE = {Base.lista_nominal: "Lista Nominal de Electores", Base.padron: "Padrón 
 BASE_OF = {Base.lista_nominal: "de la Lista Nominal de Electores", Base.padron: "del Padrón Electoral"}
 
 
-CONV, PROT, BOTH = ("convocatoria",), ("protocolo",), ("convocatoria", "protocolo")
-# What the law requires these documents to state and only the OPLE can supply (``documents.<key>`` of the
-# calendar): unset, the document prints «[PROYECTO: falta …]» where it goes and is a PROYECTO. Never invented.
-REQUIRED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("convocatoria_acuerdo", "número, sesión y fecha del acuerdo que aprueba la convocatoria", CONV),
-    (
-        "legal_articles",
-        "fundamento local por artículo (constitución y ley electoral del estado, lineamientos del INE, acuerdo "
-        "del corte de la Lista Nominal)",
-        BOTH,
-    ),
-    ("minimum_ages", "edad mínima de cada cargo", CONV),
-    ("separation_posts", "cargos públicos que exigen separación", CONV),
-    ("separation_term", "plazo de la separación del cargo", CONV),
-    ("correction_term", "plazo para subsanar omisiones de la manifestación de intención", CONV),
-    ("constancia_date", "fecha de expedición de la constancia de aspirante", CONV),
-    ("spending_limits", "tope de gastos para la obtención del apoyo de cada cargo", CONV),
-    ("spending_limits_acuerdo", "acuerdo que fija los topes de gastos", CONV),
-    ("report_deadline", "plazo para presentar el informe de ingresos y egresos", CONV),
-    ("official_gazette", "nombre del periódico oficial del estado", CONV),
-    ("ine_lineamientos", "acuerdo del INE con los lineamientos que aplica este protocolo", PROT),
-    ("training", "fechas, sedes o modalidad de la capacitación", PROT),
-    ("portal_url", "dirección del portal de las personas aspirantes", PROT),
-    ("device_requirements", "requisitos de los dispositivos móviles", PROT),
-    ("support_contact", "teléfono, correo y horario de la mesa de ayuda", PROT),
-    ("privacy_legal_basis", "fundamento del tratamiento de datos personales", BOTH),
-    ("privacy_contact", "domicilio y correo de la unidad de transparencia", BOTH),
-    ("privacy_retention", "plazo de conservación de los datos personales", BOTH),
-)
 FEDERAL_GROUNDS = ("Constitución Política de los Estados Unidos Mexicanos", "Ley General de Instituciones")
-PER_CARGO = ("minimum_ages", "spending_limits")  # keyed by cargo id: missing for any cargo is missing
-
-
-def placeholder(label: str) -> str:
-    """What a document prints where a required value is missing."""
-    return f"[PROYECTO: falta {label}]"
-
-
-def _missing(cal: Calendar, key: str) -> bool:
-    value = getattr(cal.documents, key)
-    if key == "constancia_date" and any(p.kind is PhaseKind.dictamen_aspirantes for p in cal.phases):
-        return False  # the phase dates it
-    if key in PER_CARGO:
-        return value is None or any(c.id not in value for c in cal.cargos)
-    return value is None
 
 
 def document_gaps(cal: Calendar, kind: str) -> list[str]:
     """What document ``kind`` lacks from the calendar, as PROYECTO reasons (empty: nothing)."""
-    gaps = [
-        f"falta en el calendario (documents.{key}): {label}"
-        for key, label, kinds in REQUIRED
-        if kind in kinds and _missing(cal, key)
-    ]
-    if kind in DOCUMENT_KINDS and not cal.process.ople.address:
-        gaps.append("falta en el calendario (process.ople.address): domicilio del organismo, responsable de los datos")
-    return gaps
+    return [g.reason for g in gaps(cal) if kind in g.kinds]
 
 
 @dataclass(frozen=True)
@@ -485,6 +435,6 @@ def shown(cal: Calendar, kind: str, supplement: Supplement | None = None) -> dic
             **per_cargo,
         },
         "labels": {key: placeholder(label) for key, label, _ in REQUIRED},
-        "address_placeholder": placeholder("domicilio del organismo"),
+        "address_placeholder": placeholder(ADDRESS_LABEL),
         "municipios_count": len(cal.territory.municipios),
     }

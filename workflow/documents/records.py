@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from workflow.storage.db import UTCDateTime
@@ -41,9 +41,11 @@ class DocumentVersion(SQLModel, table=True):
 
 class DocumentSignature(SQLModel, table=True):
     """A PAdES signature of one stored version: the signed PDF is content-addressed by ``sha256`` (its first
-    ``DocumentVersion.size`` bytes are the unsigned version); ``signer`` is the certificate's subject."""
+    ``DocumentVersion.size`` bytes are the unsigned version); ``signer`` is the certificate's subject. A
+    certificate signs a version once: publication signs idempotently on this key."""
 
     __tablename__ = "document_signature"
+    __table_args__ = (Index("uq_document_signature_certificate", "document_id", "certificate_sha256", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="document_version.id", index=True)

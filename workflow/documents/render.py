@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,21 +98,31 @@ class DocumentRenderer:
         path = (root / relative).resolve()
         return path if path.is_relative_to(root) else None
 
-    def _logo(self, cal: Calendar) -> str | None:
+    def _logo_path(self, cal: Calendar) -> Path | None:
         path = self._inside(cal.process.ople.logo)
-        return path.as_uri() if path is not None and path.is_file() else None
+        return path if path is not None and path.is_file() else None
+
+    def _logo(self, cal: Calendar) -> str | None:
+        path = self._logo_path(cal)
+        return path.as_uri() if path is not None else None
 
     def _prepare(self, cal: Calendar, kind: str, supplement: Supplement | None) -> _Prepared:
         env, search = self._environment(cal)
         content = shown(cal, kind, supplement)
-        return _Prepared(env, search[-1], content, fingerprint(content, self._template_sources(env, kind)))
+        sources = self._template_sources(env, kind)
+        logo = self._logo_path(cal)
+        if logo is not None:  # another logo is another document; without one, fingerprints stay as they were
+            sources += "\0logo\0" + hashlib.sha256(logo.read_bytes()).hexdigest()
+        return _Prepared(env, search[-1], content, fingerprint(content, sources))
 
     def _html(self, prep: _Prepared, cal: Calendar, kind: str, stamp: VersionStamp, created: datetime) -> str:
-        return prep.env.get_template(f"{family_of(kind)}.html.j2").render(
-            doc=prep.content,
-            stamp=stamp,
-            logo=self._logo(cal),
-            created=created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        return typeset(
+            prep.env.get_template(f"{family_of(kind)}.html.j2").render(
+                doc=prep.content,
+                stamp=stamp,
+                logo=self._logo(cal),
+                created=created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
         )
 
     def fingerprint(self, cal: Calendar, kind: str, supplement: Supplement | None = None) -> str:
@@ -175,6 +186,23 @@ class DocumentRenderer:
         )
         pdf = finish(pdf)  # running heads as artifacts, one /AF entry, the attachments' MIME types
         return RenderedDocument(kind, pdf, fp, prep.content["title"])
+
+
+NBSP = "\u00a0"
+# Where a line may not break (no-break spaces; text extraction still reads spaces):
+_PERCENT = re.compile(r"(\d) %")  # «1 %» stays on one line
+_YEAR = re.compile(r"(?<=\bde )dos mil \w+")  # a year in words, «dos mil veintidós», is never split
+# A paragraph, list item or table cell never ends on a word alone on its line (a runt): its last two words stay
+# together, unless the last is long (a long pair would leave a gappy justified line above it).
+_RUNT = re.compile(r"(?<=\S)[ \n]+(?=[^\s<>]{1,15}\s*</(?:p|li|td|th)>)")
+
+
+def typeset(html: str) -> str:
+    """Typography a legal department expects that CSS cannot state in WeasyPrint: no runt at the end of a
+    paragraph, no year or percentage split across lines. Only spaces in text become no-break spaces."""
+    html = _PERCENT.sub(lambda m: m.group(1) + NBSP + "%", html)
+    html = _YEAR.sub(lambda m: m.group(0).replace(" ", NBSP), html)
+    return _RUNT.sub(NBSP, html)
 
 
 def _belongs_elsewhere(name: str, family: str) -> bool:

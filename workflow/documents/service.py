@@ -18,7 +18,7 @@ from workflow.storage.files import BlobStore
 from .context import DOCUMENT_KINDS, Supplement, Supplier, created_at, document_gaps
 from .records import DocumentSignature, DocumentVersion
 from .render import DocumentRenderer
-from .signing import sign
+from .signing import SigningIdentity, sign
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,22 @@ def refusal(version: DocumentVersion, cal: Calendar) -> DomainError:
 
 
 class DocumentService:
-    def __init__(self, db: Database, calendars: CalendarStore, blobs: BlobStore, renderer: DocumentRenderer) -> None:
+    """``identity``: the signatory's certificate and key with which every publication signs what it publishes
+    (PAdES, once per version and certificate); None, publication does not sign."""
+
+    def __init__(
+        self,
+        db: Database,
+        calendars: CalendarStore,
+        blobs: BlobStore,
+        renderer: DocumentRenderer,
+        identity: SigningIdentity | None = None,
+    ) -> None:
         self.db = db
         self.calendars = calendars
         self.blobs = blobs
         self.renderer = renderer
+        self.identity = identity
 
     def latest(self, process_id: str, kind: str, *, published: bool = False) -> DocumentVersion | None:
         with self.db.read_session() as s:
@@ -124,6 +135,7 @@ class DocumentService:
             if version is not None:
                 if publish and draft and not forced:
                     raise refusal(version, cal)
+                self._sign_published(version)
                 return version, True
         raise DomainError(ErrorKind.conflict, f"{NAMES.get(kind, kind)}: otra versión se generó a la vez; reintente")
 
@@ -181,11 +193,12 @@ class DocumentService:
     def _publish_one(
         self, version: DocumentVersion, cal: Calendar, now: datetime, forced: ForcedPublication | None
     ) -> None:
-        if version.published_at is not None:
-            return  # already published (an administrator may have forced it): nothing to do, nothing to refuse
-        if version.draft and forced is None:
-            raise refusal(version, cal)
-        self._mark_published(version, now, forced if version.draft else None)
+        if version.published_at is None:
+            if version.draft and forced is None:
+                raise refusal(version, cal)
+            self._mark_published(version, now, forced if version.draft else None)
+        # Also when it was already published: a retry after a crash between publishing and signing signs it now.
+        self._sign_published(version)
 
     def _mark_published(self, version: DocumentVersion, now: datetime, forced: ForcedPublication | None = None) -> None:
         with self.db.write_session() as s:
@@ -222,11 +235,17 @@ class DocumentService:
             raise DomainError(ErrorKind.conflict, "; ".join(e.message for e in refused))
         return published
 
-    def sign(
-        self, document_id: int, pkcs12: bytes, passphrase: bytes | None, *, reason: str | None = None
-    ) -> DocumentSignature:
-        """Sign a stored version (PAdES, keeping PDF/A) with the signatory's PKCS#12; the signed file is stored
-        beside the unsigned one and the row says who signed and when. A PROYECTO is never signed."""
+    def _sign_published(self, version: DocumentVersion) -> None:
+        """Publication signs with the configured identity what it published, unless that is a PROYECTO."""
+        if self.identity is not None and version.published_at is not None and not version.draft:
+            assert version.id is not None
+            self.sign(version.id, self.identity)
+
+    def sign(self, document_id: int, identity: SigningIdentity, *, reason: str | None = None) -> DocumentSignature:
+        """Sign a stored version (PAdES, keeping PDF/A) as ``identity``; the signed file is stored beside the
+        unsigned one and the row says who signed and when. A PROYECTO is never signed. Idempotent: a version the
+        same certificate already signed keeps that signature (one row per version and certificate, a unique key,
+        so two engines racing store one)."""
         version = self.get(document_id)
         if version is None:
             raise DomainError(ErrorKind.not_found, f"no existe el documento {document_id}")
@@ -235,11 +254,14 @@ class DocumentService:
                 ErrorKind.conflict,
                 f"{NAMES.get(version.kind, version.kind)} (versión {version.number}) es un PROYECTO: no se firma",
             )
+        existing = self._signature_by(document_id, identity.certificate_sha256)
+        if existing is not None:
+            return existing
         cal = self.calendars.active(version.process_id).calendar
+        earlier = self.latest_signature(version)  # co-signatories sign one file: the latest signed one
         signed = sign(
-            self.pdf(version),
-            pkcs12,
-            passphrase,
+            self.signed_pdf(earlier) if earlier is not None else self.pdf(version),
+            identity,
             reason=reason or f"Aprobación de {NAMES.get(version.kind, version.kind)}, versión {version.number}",
             location=cal.documents.city or cal.process.state,
         )
@@ -254,9 +276,34 @@ class DocumentService:
         )
         with self.db.write_session() as s:
             s.add(row)
-            s.commit()
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                raced = self._signature_by(document_id, identity.certificate_sha256)
+                if raced is None:
+                    raise
+                return raced
             s.refresh(row)
         return row
+
+    def _signature_by(self, document_id: int, certificate_sha256: str) -> DocumentSignature | None:
+        with self.db.read_session() as s:
+            return s.exec(
+                select(DocumentSignature).where(
+                    DocumentSignature.document_id == document_id,
+                    DocumentSignature.certificate_sha256 == certificate_sha256,
+                )
+            ).first()
+
+    def latest_signature(self, version: DocumentVersion) -> DocumentSignature | None:
+        """The newest signature of ``version``: what its download serves, if any."""
+        with self.db.read_session() as s:
+            return s.exec(
+                select(DocumentSignature)
+                .where(DocumentSignature.document_id == version.id)
+                .order_by(col(DocumentSignature.id).desc())
+            ).first()
 
     def signatures(self, process_id: str) -> dict[int, list[DocumentSignature]]:
         """The signatures of a process's versions, by document id, oldest first."""
