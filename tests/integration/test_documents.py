@@ -435,6 +435,8 @@ def test_a_complete_calendar_fills_every_item_and_is_no_proyecto(tmp_path: Path)
         got = text_of(doc.pdf)
         assert _missing_items(got, items, placeholders=False) == [], kind
         assert "[PROYECTO" not in got and "PROYECTO" not in got, kind
+        if kind == "convocatoria":  # the default transitorio names the gazette the calendar gives
+            assert "Publíquese en el Periódico Oficial de prueba" in " ".join(got.split())
     # One item missing again: its placeholder is back, and the document is a PROYECTO.
     gap = parse_calendar(text.replace("  official_gazette: Periódico Oficial de prueba\n", "")).calendar
     assert document_gaps(gap, "convocatoria") == [

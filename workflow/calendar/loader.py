@@ -176,4 +176,25 @@ def load_calendar(path: str | FsPath) -> LoadedCalendar:
         raise CalendarError([Problem(str(path), 1, 1, "el archivo no existe")]) from None
     except UnicodeDecodeError as exc:
         raise CalendarError([Problem(str(path), 1, 1, f"el archivo no está en UTF-8 ({exc.reason})")]) from None
-    return parse_calendar(text, str(path))
+    loaded = parse_calendar(text, str(path))
+    missing = _missing_assets(loaded, path.parent)
+    if missing:
+        raise CalendarError(missing)
+    return loaded
+
+
+def _missing_assets(loaded: LoadedCalendar, folder: FsPath) -> list[Problem]:
+    """A logo or templates folder the calendar names must be beside it: otherwise the documents would silently go
+    without them."""
+    cal, source = loaded.calendar, loaded.source or SourceMap(loaded.file)
+    named = [
+        (("process", "ople", "logo"), cal.process.ople.logo, FsPath.is_file, "el logotipo", "el archivo"),
+        (("documents", "templates"), cal.documents.templates, FsPath.is_dir, "la carpeta de plantillas", "la carpeta"),
+    ]
+    return [
+        source.problem(
+            key, f"{what} «{relative}» no existe en la carpeta del calendario; corrija la ruta o agregue {fix}"
+        )
+        for key, relative, exists, what, fix in named
+        if relative and not exists(folder / relative)
+    ]

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from workflow.calendar.document_texts import DEFAULT_TRANSITORIOS
 from workflow.calendar.model import Base, Calendar, Cargo, Demarcacion, DispersionUnit, Phase, PhaseKind
 from workflow.calendar.pending import draft_reasons, figures_at_legal_cut
 from workflow.calendar.quotas import quotas
@@ -416,7 +417,6 @@ def shown(cal: Calendar, kind: str, supplement: Supplement | None = None) -> dic
                     "notifications",
                     "appeals",
                     "official_gazette",
-                    "transitorios",
                     "ine_lineamientos",
                     "training",
                     "portal_url",
@@ -432,6 +432,13 @@ def shown(cal: Calendar, kind: str, supplement: Supplement | None = None) -> dic
                     "privacy_retention",
                 )
             },
+            "transitorios": [
+                # The default's general words give way to the gazette's own name once the calendar gives it.
+                t.replace("el periódico oficial del estado", f"el {texts.official_gazette}")
+                if texts.official_gazette and t in DEFAULT_TRANSITORIOS
+                else t
+                for t in texts.transitorios
+            ],
             **per_cargo,
         },
         "labels": {key: placeholder(label) for key, label, _ in REQUIRED},
