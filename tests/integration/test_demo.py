@@ -20,7 +20,8 @@ CLAVE = re.compile(r"[A-Z]{6}\d{8}[HM]\d{3}")
 
 
 def pdf_text(path: Path) -> str:
-    return "".join(page.extract_text() for page in PdfReader(path).pages)
+    # Documents keep a paragraph's last two words together with a no-break space: text, it reads as a space.
+    return "".join(page.extract_text() for page in PdfReader(path).pages).replace("\u00a0", " ")
 
 
 def planted(spec: gs.AspiranteSpec) -> tuple[int, int, int]:
