@@ -88,7 +88,7 @@ class Recorder:
         self.calls.append((name, ctx.phase.id, ctx.edge))
         if self.fail.get((name, ctx.phase.id), 0) > 0:
             self.fail[(name, ctx.phase.id)] -= 1
-            raise RuntimeError(f"{name} falló a propósito")
+            raise RuntimeError(f"{name} falló a propósito; " + "con un detalle muy largo " * 20)
         return {"key": ctx.idempotency_key}
 
 
@@ -187,7 +187,9 @@ def test_restart_after_a_window_closed_fires_the_close_once_late(db: Database) -
     ]
 
 
-def test_failed_action_is_recorded_retried_with_backoff_and_blocks_nothing_else(db: Database) -> None:
+def test_failed_action_is_recorded_retried_with_backoff_and_blocks_nothing_else(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
     seed(db)
     recorder = Recorder(fail={("generate_documents", "convocatoria"): 2})
     clock = FixedClock(utc("2021-11-15T06:00:00Z"))  # convocatoria and protocolo have both started
@@ -199,6 +201,9 @@ def test_failed_action_is_recorded_retried_with_backoff_and_blocks_nothing_else(
     assert sorted(r.status for r in failed) == ["failed", "succeeded"]  # the protocolo's generation succeeded
     bad = next(r for r in failed if r.status == "failed")
     assert "falló a propósito" in bad.error and bad.attempts == 1
+    assert len(bad.error) > 500  # the run keeps the whole error; the log, one readable line
+    logged = [r.getMessage() for r in caplog.records if "falló a propósito" in r.getMessage()]
+    assert logged and all(len(m) < 320 and m.endswith("[…]") for m in logged)
     assert bad.next_attempt_at == clock.now() + timedelta(seconds=30)
     # publish of the same edge waits for its generate_documents; the other edge is not held back.
     assert ("publish", "protocolo", "start") in recorder.calls

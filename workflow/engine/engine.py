@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import socket
+import textwrap
 import traceback
 import uuid
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ log = logging.getLogger("convoca.engine")
 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
+LOGGED_ERROR_CHARS = 240  # an action's error in the log; the run keeps all of it
 
 
 @dataclass(frozen=True)
@@ -264,7 +266,9 @@ class Engine:
             outcome = fn(ctx) or {}
         except Exception as exc:  # an action's failure is recorded and retried; it must not stop the engine
             error = f"{type(exc).__name__}: {exc}"
-            log.warning("%s: la acción %s de «%s» falló: %s", t.process_id, run.action, t.phase_id, error)
+            # One readable line per attempt; the whole error is stored with the run (the portal's /admin/motor).
+            brief = textwrap.shorten(error, LOGGED_ERROR_CHARS, placeholder=" […]")
+            log.warning("%s: la acción %s de «%s» falló: %s", t.process_id, run.action, t.phase_id, brief)
             log.debug("".join(traceback.format_exception(exc)))
         with self.db.write_session() as s:
             if error is None:
