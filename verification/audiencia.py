@@ -111,11 +111,11 @@ class Audiencia:
         found = self.outcomes(self._aspirante(aspirante_id), capture_id)
         return bool(found and found.rows and found.rows[0]["before"] != Status.valido)
 
-    def rejected(self, aspirante_id: int) -> list[Rejected]:
-        """Every apoyo of the aspirante rejected before the audiencia, with its reason and what became of any
-        objection (empty until a verification has run)."""
+    def rejected(self, aspirante_id: int, capture_id: int | None = None) -> list[Rejected]:
+        """Every apoyo of the aspirante rejected before the audiencia (or just ``capture_id``, if it is one), with
+        its reason and what became of any objection (empty until a verification has run)."""
         aspirante = self._aspirante(aspirante_id)
-        found = self.outcomes(aspirante)
+        found = self.outcomes(aspirante, capture_id)
         if found is None:
             return []
         rows = [r for r in found.rows if r["before"] != Status.valido]

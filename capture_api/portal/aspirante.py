@@ -72,7 +72,10 @@ class AudienciaView:
     rejected: list[Rejected]
 
 
-def audiencia_view(services: Services, aspirante: Aspirante, now: datetime) -> AudienciaView:
+def audiencia_view(
+    services: Services, aspirante: Aspirante, now: datetime, apoyo_id: int | None = None
+) -> AudienciaView:
+    """The audiencia's state in words and the rejected apoyos (all of them, or only ``apoyo_id``)."""
     cal = services.calendars.active(aspirante.process_id).calendar
     window = audiencia_window(cal, aspirante)
     if window is None:
@@ -87,7 +90,7 @@ def audiencia_view(services: Services, aspirante: Aspirante, now: datetime) -> A
         "cerrada": f"La garantía de audiencia cerró el {closes}, hora local; ya no se reciben objeciones.",
     }[state]
     assert aspirante.id is not None
-    rejected = services.audiencia.rejected(aspirante.id) if state != "pendiente" else []
+    rejected = services.audiencia.rejected(aspirante.id, apoyo_id) if state != "pendiente" else []
     return AudienciaView(state, sentence, rejected)
 
 
@@ -153,8 +156,8 @@ def rejected_page(
     argument: str = "",
 ) -> Template:
     assert aspirante.id is not None
-    view = audiencia_view(services, aspirante, services.clock.now())
-    found = next((r for r in view.rejected if r.capture.id == apoyo_id), None)
+    view = audiencia_view(services, aspirante, services.clock.now(), apoyo_id)
+    found = next(iter(view.rejected), None)
     if found is None:
         raise DomainError(ErrorKind.not_found, f"el apoyo {apoyo_id} no está entre sus apoyos rechazados")
     return page(
