@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from convoca.gestor.synthetic import CaptureGenerator, Citizen, SyntheticCapture, with_defect
+from verification.reasons import ReviewReason
+from verification.registral import Status
 
 # What each planted kind must end as: a registral status, the mesa de control's reason, or the API's refusal.
 PADRON = "padron"  # a person of the roll: valid, or what the roll says of them (Padrón only, baja)
@@ -26,8 +28,8 @@ FUERA_DE_AMBITO = "fuera_de_ambito"
 TARDIO = "tardio"  # taken before the close, sent in the grace period
 FUERA_DE_PLAZO = "fuera_de_plazo"  # taken after the close: refused
 
-DESK_REASONS = {FOTOCOPIA: "fotocopia", NO_CREDENCIAL: "no_es_credencial"}
-ROLL_STATUS = {"lista_nominal": "valido", "padron": "padron_no_lista", "baja": "baja"}
+DESK_REASONS = {FOTOCOPIA: ReviewReason.fotocopia, NO_CREDENCIAL: ReviewReason.no_es_credencial}
+ROLL_STATUS = {"lista_nominal": Status.valido, "padron": Status.padron_no_lista, "baja": Status.baja}
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ def plan(citizens: list[Citizen], ine_of: dict[str, str], seed: int) -> list[Ges
 def expected_counts(plans: list[GestorPlan], aspirante: AspiranteSpec) -> Counter[str]:
     """What verification and the desk must find for one aspirante, by expected end, before any objection."""
     return Counter(
-        p.expected if p.kind != TARDIO else "valido"
+        p.expected if p.kind != TARDIO else Status.valido
         for g in plans
         if g.aspirante is aspirante
         for p in (*g.inside, *g.late, *g.after)

@@ -32,6 +32,8 @@ from convoca.gestor.synthetic import citizens_from_roll
 from convoca.logs import setup_logging
 from convoca.server import build_app
 from convoca.settings import Settings, get_settings
+from verification.reasons import ACCEPTED, DESK_REJECTED
+from verification.registral import Status
 from verification.synth_roll import synthesize_roll
 from verification.synthetic_images import credential, jpeg
 from workflow.calendar.localtime import format_local
@@ -434,7 +436,7 @@ class Replay:
         item = first
         while item is not None:
             _, p = self.by_folio[item["folio"]]
-            decision = gs.DESK_REASONS.get(p.kind, "aceptado")
+            decision = gs.DESK_REASONS.get(p.kind, ACCEPTED)
             self.api.call("POST", f"/review/{item['apoyo_id']}", self.reviewer, expect=201, json={"decision": decision})
             decided[decision] += 1
             self.summary.desk[item["kind"]] += 1
@@ -527,15 +529,15 @@ class Replay:
         expected = gs.expected_counts(self.plans, spec)
         refused = expected.pop("rechazada", 0)
         for key in [k for k in expected if k.startswith("mesa:")]:
-            expected["mesa_de_control"] += expected.pop(key)
+            expected[DESK_REJECTED] += expected.pop(key)
         for o in self.summary.objections:
             if self.by_folio[o["folio"]][0].aspirante is spec:
-                expected["mesa_de_control"] -= 1
-                expected["valido"] += 1
+                expected[DESK_REJECTED] -= 1
+                expected[Status.valido] += 1
         row = self.summary.row(spec.name)
         got = Counter(row.by_status)
         self.expect(
-            +got == +expected and row.refused == refused and row.valid == expected["valido"],
+            +got == +expected and row.refused == refused and row.valid == expected[Status.valido],
             f"{spec.name} terminara con {dict(+expected)} y {refused} rechazados por la API; terminó con "
             f"{dict(got)} y {row.refused}",
         )
