@@ -20,7 +20,6 @@ from workflow.records import ActionRun, Transition
 
 from ..services import Services
 from .admin import admin
-from .views import aware
 from .web import page, to_sign_in
 
 LIMIT = 50
@@ -96,7 +95,7 @@ class Names:
         return self.cache[pid]
 
     def local(self, pid: str, instant: datetime | None) -> str | None:
-        return None if instant is None else format_local(aware(instant), self.of(pid)[1])
+        return None if instant is None else format_local(instant, self.of(pid)[1])
 
 
 def action_row(names: Names, pid: str, run: ActionRun) -> ActionRow:

@@ -112,11 +112,6 @@ class ProcessView:
     now_iso: str = ""
 
 
-def aware(instant: datetime) -> datetime:
-    """Stored instants are UTC; a naive one (SQLite) is read as UTC."""
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
-
-
 def utc_text(instant: datetime) -> str:
     return f"{instant.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
@@ -303,8 +298,8 @@ def document_rows(versions: list[DocumentVersion], tz: ZoneInfo) -> list[Documen
                 title=v.title,
                 kind=v.kind,
                 number=v.number,
-                generated_local=format_local(aware(v.generated_at), tz),
-                published_local=format_local(aware(v.published_at), tz) if v.published_at else None,
+                generated_local=format_local(v.generated_at, tz),
+                published_local=format_local(v.published_at, tz) if v.published_at else None,
                 sha256=v.sha256,
                 size_kb=f"{figure(max(1, round(v.size / 1024)))} KB",
                 draft=v.draft,
@@ -364,7 +359,7 @@ def progress_view(p: Progress, tz: ZoneInfo) -> ProgressView:
             meters.append(meter("Regla de dispersión", v.dispersion.reached, v.dispersion.needed, unit))
         top = max((m.received for m in v.by_municipio), default=0) or 1
         municipios = [(m.name, m.received, m.valid, round(100.0 * m.valid / top, 2)) for m in v.by_municipio]
-        cut = format_local(aware(v.received_before_utc), tz)
+        cut = format_local(v.received_before_utc, tz)
         note = (
             f"Verificación {v.kind} con corte al {cut}: {figure(v.verified)} apoyos revisados, "
             f"{figure(v.valid)} válidos"
@@ -373,8 +368,8 @@ def progress_view(p: Progress, tz: ZoneInfo) -> ProgressView:
         )
     return ProgressView(
         window_state=p.window_state,
-        window_opens=format_local(aware(p.window_opens_utc), tz) if p.window_opens_utc else None,
-        window_closes=format_local(aware(p.window_closes_utc), tz, is_end=True) if p.window_closes_utc else None,
+        window_opens=format_local(p.window_opens_utc, tz) if p.window_opens_utc else None,
+        window_closes=format_local(p.window_closes_utc, tz, is_end=True) if p.window_closes_utc else None,
         meters=meters,
         by_status=[(s.label, s.count) for s in p.by_status],
         by_municipio=municipios,
