@@ -93,9 +93,8 @@ class CaptureController(Controller):
             200: ResponseSpec(data_container=Receipt, description="El mismo acuse de antes (reenvío)"),
             **documented(400, 401, 403, 409, 413, 422),
         },
-        sync_to_thread=True,
     )
-    def post_capture(
+    async def post_capture(
         self,
         services: NamedDependency[Services],
         principal: NamedDependency[Principal],
@@ -121,5 +120,7 @@ class CaptureController(Controller):
             raise DomainError(ErrorKind.unauthenticated, "el token no corresponde a un gestor registrado")
         # The guard read the gestor with its token (gestores are never deleted): no second read here.
         gestor = GestorRef(principal.gestor_id, principal.aspirante_id)
-        receipt, created = services.captures.submit(gestor, capture, images, services.clock.now())
+        # On the event loop, like the guard's token read: the checks are short, and the wait for the group's fsync
+        # and commit holds no thread (a thread per waiting request made them fight the loop for the GIL).
+        receipt, created = await services.captures.submit_async(gestor, capture, images, services.clock.now())
         return Response(receipt, status_code=201 if created else 200)

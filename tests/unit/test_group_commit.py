@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -87,3 +88,34 @@ def _wait_until(condition, tries: int = 3000) -> bool:
             return True
         event.wait(0.01)
     return False
+
+
+def test_awaiting_callers_share_groups_led_by_the_writer_thread_and_each_gets_its_result() -> None:
+    flush = Flusher()
+    group: GroupCommit[int, int] = GroupCommit(flush, max_group=64)
+    answered: dict[int, object] = {}
+
+    async def call(i: int) -> None:
+        try:
+            answered[i] = await group.submit_async(i)
+        except ValueError as exc:
+            answered[i] = str(exc)
+        assert i in flush.durable  # nobody is answered before the flush that holds its item returned
+
+    async def main() -> None:
+        first = asyncio.create_task(call(0))
+        assert await asyncio.to_thread(flush.started[0].wait, 30)
+        rest = [asyncio.create_task(call(i)) for i in range(1, 21)]
+        await asyncio.sleep(0.05)  # the twenty queue behind the flush in progress; the loop stays free meanwhile
+        assert len(group._queue) == 20 and not answered
+        flush.release[0].set()
+        assert await asyncio.to_thread(flush.started[1].wait, 30)
+        await asyncio.sleep(0.05)
+        assert list(answered) == [0]  # the second group's callers wait for its flush
+        flush.release[1].set()
+        await asyncio.wait_for(asyncio.gather(first, *rest), 30)
+
+    asyncio.run(main())
+    assert flush.groups[0] == [0] and sorted(flush.groups[1]) == list(range(1, 21)) and len(flush.groups) == 2
+    assert answered == {i: (f"odd {i}" if i % 7 == 6 else i * 10) for i in range(21)}
+    assert group.groups == 2

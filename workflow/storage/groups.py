@@ -7,14 +7,19 @@ While one group is being synced the next one gathers, so the busier the server, 
 syncs per item — with no timer: a lone caller is flushed at once, never made to wait for company.
 
 ``flush`` gets the items in arrival order and returns one result per item, each a value or the exception that item
-failed with; if ``flush`` itself raises, every item of the group fails with that exception. No thread of its own:
-the callers' threads do the work, so there is nothing to start or stop.
+failed with; if ``flush`` itself raises, every item of the group fails with that exception. A blocking caller's
+thread does the work. An ``await``-ing caller (``submit_async``, on an event loop) never leads in its own thread:
+its groups are led by one writer thread, started on first use, so a request waiting for its group holds no thread
+at all and the event loop, not 32 blocked threads, does everything but the flush.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -30,6 +35,24 @@ class _Waiting(Generic[T, R]):
     lead: bool = False  # woken to lead the next group
     result: R | None = None
     error: BaseException | None = field(default=None, repr=False)
+    future: asyncio.Future[R] | None = None  # an awaiting caller's, settled on its loop instead of ``wake``
+
+
+def _settle_all(waiters: list[_Waiting[T, R]]) -> None:
+    for waiting in waiters:
+        _settle(waiting)
+
+
+def _settle(waiting: _Waiting[T, R]) -> None:
+    """On the awaiting caller's loop: its answer, unless it stopped waiting (its request was cancelled)."""
+    future = waiting.future
+    assert future is not None
+    if future.done():
+        return
+    if waiting.error is not None:
+        future.set_exception(waiting.error)
+    else:
+        future.set_result(waiting.result)  # type: ignore[arg-type]
 
 
 class GroupCommit(Generic[T, R]):
@@ -39,6 +62,7 @@ class GroupCommit(Generic[T, R]):
         self._queue: list[_Waiting[T, R]] = []
         self._leading = False
         self._lock = threading.Lock()
+        self._writer: ThreadPoolExecutor | None = None  # leads the groups of awaiting callers
         self.groups = 0  # groups flushed: for tests and benchmarks
 
     def submit(self, item: T) -> R:
@@ -60,6 +84,29 @@ class GroupCommit(Generic[T, R]):
         if mine.error is not None:
             raise mine.error
         return mine.result  # type: ignore[return-value]
+
+    async def submit_async(self, item: T) -> R:
+        """``submit`` for a coroutine: the same queue and groups, but the caller's loop is free while it waits.
+        If the caller is cancelled, its item is still flushed (its result is dropped)."""
+        mine: _Waiting[T, R] = _Waiting(item, future=asyncio.get_running_loop().create_future())
+        with self._lock:
+            self._queue.append(mine)
+            lead = not self._leading
+            self._leading = True
+        if lead:
+            self._lead_for_coroutine()
+        return await mine.future  # type: ignore[misc]
+
+    def _lead_for_coroutine(self) -> None:
+        """Lead the next group in the writer thread (one leader at a time: one thread is enough)."""
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="convoca-group-commit")
+        self._writer.submit(self._lead_next)
+
+    def _lead_next(self) -> None:
+        with self._lock:
+            group, self._queue = self._queue[: self.max_group], self._queue[self.max_group :]
+        self._lead(group)
 
     def _lead(self, group: list[_Waiting[T, R]]) -> None:
         try:
@@ -84,7 +131,18 @@ class GroupCommit(Generic[T, R]):
                     following.lead = True
                 else:
                     self._leading = False
+            settle: dict[asyncio.AbstractEventLoop, list[_Waiting[T, R]]] = {}
             for waiting in group:
-                waiting.wake.set()
+                if waiting.future is None:
+                    waiting.wake.set()
+                else:
+                    settle.setdefault(waiting.future.get_loop(), []).append(waiting)
+            for loop, waiters in settle.items():  # one wake-up of each loop for the whole group
+                with contextlib.suppress(RuntimeError):  # that loop is closed: no one is waiting there any more
+                    loop.call_soon_threadsafe(_settle_all, waiters)
             if following is not None:
-                following.wake.set()
+                if following.future is None:
+                    following.wake.set()
+                else:
+                    following.lead = False
+                    self._lead_for_coroutine()
