@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -28,7 +29,7 @@ def build_app(clock: Clock, settings: Settings | None = None, *, run_engine: boo
     for version in services.calendars.seed(runtime.settings.calendars_dir, clock.now()):
         log.info("calendario cargado: %s (versión %s)", version.process_id, version.number)
     min_age = timedelta(seconds=runtime.settings.orphan_min_age_seconds)
-    startup, shutdown = [sweep_in_background(services, min_age)], [runtime.close]
+    startup, shutdown = [sweep_in_background(services, min_age), freeze_heap], [runtime.close]
     triage = services.verification.triage
     stage = VerificationStage(
         services.verification,
@@ -49,6 +50,14 @@ def build_app(clock: Clock, settings: Settings | None = None, *, run_engine: boo
     app = create_app(services, on_startup=startup, on_shutdown=shutdown)
     app.state.scheduler = scheduler
     return app
+
+
+def freeze_heap() -> None:
+    """What start-up built (modules, models, compiled statements, calendars) lives as long as the server: moved out
+    of the garbage collector's sight, so a full collection under a storm of captures scans only what requests made
+    (it scanned everything, ~0.2 s with every request waiting)."""
+    gc.collect()
+    gc.freeze()
 
 
 def sweep_in_background(services: Services, min_age: timedelta) -> Callable[[], None]:

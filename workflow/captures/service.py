@@ -36,22 +36,29 @@ from .model import IMAGE_PARTS, CaptureData, CaptureMode, Receipt
 from .personal import PersonalData, seal_personal, unseal_personal
 from .records import Capture
 from .storage import CaptureImages
-from .windows import decide, window_for
+from .windows import Window, decide, window_for
 
 CAPTURE = Capture.__table__  # type: ignore[attr-defined]
 RECEIPT_COLUMNS = [CAPTURE.c[n] for n in ("capture_id", "folio", "gestor_id", "received_at", "content_sha256", "late")]
 REPLAY_QUERY = select(*RECEIPT_COLUMNS).where(CAPTURE.c.capture_id == bindparam("capture_id"))
 ASPIRANTE = Aspirante.__table__  # type: ignore[attr-defined]
 PROCESS = ProcessRecord.__table__  # type: ignore[attr-defined]
-ASPIRANTE_QUERY = (
+# What a capture is checked against, in one statement: the sender's aspirante, the calendar version in force and,
+# if this capture_id was stored before, its receipt (a replay).
+CHECK_QUERY = (
     select(
         ASPIRANTE.c.process_id,
         ASPIRANTE.c.cargo_id,
         ASPIRANTE.c.demarcacion_id,
         ASPIRANTE.c.constancia_date,
         PROCESS.c.active_version,
+        *(c.label(f"stored_{c.name}") for c in RECEIPT_COLUMNS),
     )
-    .join(PROCESS, PROCESS.c.id == ASPIRANTE.c.process_id)
+    .select_from(
+        ASPIRANTE.join(PROCESS, PROCESS.c.id == ASPIRANTE.c.process_id).outerjoin(
+            CAPTURE, CAPTURE.c.capture_id == bindparam("capture_id")
+        )
+    )
     .where(ASPIRANTE.c.id == bindparam("aspirante_id"))
 )
 MAX_GROUP = 64  # captures per group at most: bounds a group's latency and its file
@@ -84,13 +91,14 @@ class _Pending:
 
 @dataclass(frozen=True)
 class _Stored:
-    """What a receipt needs of a row just inserted."""
+    """What a receipt needs of a stored row; for a replay, also who sent it."""
 
     folio: str
     capture_id: str
     received_at: datetime
     content_sha256: str
     late: bool
+    gestor_id: int | None = None
 
 
 def content_hash(data: CaptureData, image_hashes: dict[str, str]) -> str:
@@ -131,6 +139,7 @@ class CaptureService:
         # that does not exist is refused at receipt. Given by the composition root: the roll is verification's.
         self.secciones = secciones
         self._calendars: dict[tuple[str, int], Calendar] = {}
+        self._windows: dict[tuple[Any, ...], Window | None] = {}
         self.groups: GroupCommit[_Pending, tuple[Receipt, bool]] = GroupCommit(self._store, max_group=MAX_GROUP)
 
     def personal(self, capture: Capture) -> PersonalData:
@@ -170,16 +179,15 @@ class CaptureService:
         digest = content_hash(data, image_hashes)
 
         # A replay is answered before checking anything: equal hashes mean the very bytes validated the first time,
-        # and a phone back online resends its whole queue. One read transaction gets that and the aspirante's
-        # window inputs (SQLAlchemy Core: every capture of a storm passes here).
+        # and a phone back online resends its whole queue. One prepared statement reads that and the aspirante's
+        # window inputs (SQLAlchemy Core, built once: every capture of a storm passes here).
         with self.db.read_engine.connect() as conn:
-            existing = conn.execute(
-                select(*RECEIPT_COLUMNS).where(CAPTURE.c.capture_id == str(data.capture_id))
-            ).first()
-            if existing is None:
-                aspirante = conn.execute(ASPIRANTE_QUERY, {"aspirante_id": gestor.aspirante_id}).one()
-        if existing is not None:
-            return self._same_or_conflict(existing, gestor.id, digest), False
+            aspirante = conn.execute(
+                CHECK_QUERY, {"capture_id": str(data.capture_id), "aspirante_id": gestor.aspirante_id}
+            ).one()
+        if aspirante.stored_capture_id is not None:
+            stored = _Stored(**{c.name: getattr(aspirante, f"stored_{c.name}") for c in RECEIPT_COLUMNS})
+            return self._same_or_conflict(stored, gestor.id, digest), False
 
         image_types: dict[str, str] = {}
         for part in IMAGE_PARTS:
@@ -201,7 +209,7 @@ class CaptureService:
                 "revise la sección y el OCR de la credencial",
                 "seccion",
             )
-        window = window_for(cal, aspirante.cargo_id, aspirante.demarcacion_id, aspirante.constancia_date)
+        window = self._window(cal, aspirante)
         decision = decide(window, data.captured_at, received_at, cal.tz)
         if not decision.accepted:
             assert decision.kind is not None
@@ -232,6 +240,21 @@ class CaptureService:
             **image_columns,
         }
         return _Pending(row, images, cal.process.ople.acronym)
+
+    def _window(self, cal: Calendar, aspirante: Row) -> Window | None:
+        """The aspirante's capture window under the calendar in force, computed once: a version never changes."""
+        key = (
+            aspirante.process_id,
+            aspirante.active_version,
+            aspirante.cargo_id,
+            aspirante.demarcacion_id,
+            aspirante.constancia_date,
+        )
+        if key not in self._windows:
+            self._windows[key] = window_for(
+                cal, aspirante.cargo_id, aspirante.demarcacion_id, aspirante.constancia_date
+            )
+        return self._windows[key]
 
     def _calendar(self, process_id: str, version: int) -> Calendar:
         """The process's calendar in force (``version``), parsed once: a stored version never changes."""
@@ -320,7 +343,7 @@ class CaptureService:
         with self.db.read_engine.connect() as conn:
             return conn.execute(REPLAY_QUERY, {"capture_id": capture_id}).first()
 
-    def _same_or_conflict(self, existing: Row, gestor_id: int | None, digest: str) -> Receipt:
+    def _same_or_conflict(self, existing: Any, gestor_id: int | None, digest: str) -> Receipt:
         if existing.gestor_id != gestor_id:  # say nothing about another gestor's capture
             raise DomainError(
                 ErrorKind.conflict,

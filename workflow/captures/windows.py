@@ -82,8 +82,6 @@ def decide(window: Window | None, captured_at: datetime, received_at: datetime, 
         )
     tz = window.tz or tz
     name = f"«{window.phase.name}»"
-    closes = format_local(window.end, tz, is_end=True)
-    opens = format_local(window.start, tz)
     if captured_at > received_at + CLOCK_SKEW:
         return Decision(
             False,
@@ -95,21 +93,27 @@ def decide(window: Window | None, captured_at: datetime, received_at: datetime, 
         return Decision(
             False,
             reason=f"el apoyo se captó ({format_local(captured_at, tz)}) antes de que abriera el periodo {name} "
-            f"({opens})",
+            f"({format_local(window.start, tz)})",
             kind=ErrorKind.invalid,
         )
     if window.open_at(received_at):
         return Decision(True)
     if received_at < window.start:
-        return Decision(False, reason=f"el periodo {name} aún no abre: abre el {opens}", kind=ErrorKind.conflict)
+        return Decision(
+            False,
+            reason=f"el periodo {name} aún no abre: abre el {format_local(window.start, tz)}",
+            kind=ErrorKind.conflict,
+        )
     if window.open_at(captured_at) and received_at < window.end + window.grace:
         return Decision(True, late=True)
     if window.grace and window.open_at(captured_at):
         limit = format_local(window.end + window.grace, tz, is_end=True)
         return Decision(
             False,
-            reason=f"el periodo {name} cerró el {closes} y el plazo para enviar apoyos captados dentro de él "
-            f"venció el {limit}",
+            reason=f"el periodo {name} cerró el {format_local(window.end, tz, is_end=True)} y el plazo para enviar "
+            f"apoyos captados dentro de él venció el {limit}",
             kind=ErrorKind.conflict,
         )
-    return Decision(False, reason=f"el periodo {name} cerró el {closes}", kind=ErrorKind.conflict)
+    return Decision(
+        False, reason=f"el periodo {name} cerró el {format_local(window.end, tz, is_end=True)}", kind=ErrorKind.conflict
+    )
