@@ -6,11 +6,7 @@ temporary cluster made with the local PostgreSQL binaries (Debian's package, whi
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.helpers import free_port
+from convoca.throwaway_pg import pg_bin, throwaway_postgres
 from workflow.calendar.loader import LoadedCalendar, load_calendar
 from workflow.documents.render import DocumentRenderer, RenderedDocument
 from workflow.storage.db import Database
@@ -43,14 +39,6 @@ def rendered(loaded: LoadedCalendar) -> dict[str, RenderedDocument]:
     }
 
 
-def _pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-    if found:
-        return Path(found[-1]).parent
-    pg_ctl = shutil.which("pg_ctl")
-    return Path(pg_ctl).resolve().parent if pg_ctl else None
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """Base URL (without database name) of a PostgreSQL server for this test session."""
@@ -58,35 +46,10 @@ def postgres_server() -> Iterator[str]:
     if url:
         yield url.rsplit("/", 1)[0]
         return
-    bindir = _pg_bin()
-    if bindir is None:
+    if pg_bin() is None:
         pytest.fail("PostgreSQL no está instalado: `make test` lo instala (paquete postgresql de Debian)")
-    root = Path(tempfile.mkdtemp(prefix="convoca-pg-"))
-    data, port = root / "data", free_port()
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        shutil.chown(root, "postgres")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    subprocess.run(
-        [*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "convoca", "--no-sync"],
-        check=True,
-        capture_output=True,
-    )
-    opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-    subprocess.run(
-        [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", "start"],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql+psycopg://convoca@127.0.0.1:{port}"
-    finally:
-        subprocess.run(
-            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            check=False,
-            capture_output=True,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+    with throwaway_postgres(durable=False) as base:
+        yield base
 
 
 def _empty_postgres_database(postgres_server: str) -> Iterator[str]:
