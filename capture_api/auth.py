@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from litestar import Request
 from litestar.connection import ASGIConnection
@@ -32,7 +32,9 @@ def _principal(connection: ASGIConnection) -> Principal:
     return principal
 
 
-def requires(*roles: Role, own_aspirante: bool = False) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+def requires(
+    *roles: Role, own_aspirante: bool = False
+) -> Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]:
     """A guard: the caller must present a valid token of one of ``roles``. With ``own_aspirante``, an aspirante may
     only reach the ``aspirante_id`` of the path that is theirs. Guards run before the body is read."""
 
