@@ -121,7 +121,7 @@ def test_the_demo_fails_loudly_when_the_system_does_not_do_what_it_shows(
     def refuse(self, *args, **kwargs):
         raise DomainError(ErrorKind.conflict, "rechazo de prueba")
 
-    monkeypatch.setattr(CaptureService, "submit", refuse)
+    monkeypatch.setattr(CaptureService, "_check", refuse)  # what submit and submit_async both run first
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["demo", "--data", str(tmp_path / "demo"), "--out", str(out)])
     assert result.exit_code == 1
