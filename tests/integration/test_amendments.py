@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import secrets
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,13 +12,20 @@ from click.testing import CliRunner
 from sqlmodel import select
 
 from convoca.cli import main
+from convoca.gestor.synthetic import CaptureGenerator
 from tests.helpers import utc
 from workflow.calendar.loader import CalendarError
+from workflow.captures.model import CaptureData
+from workflow.captures.service import CaptureService
 from workflow.engine.engine import Engine
 from workflow.engine.registry import ActionRegistry
 from workflow.engine.store import CalendarStore
+from workflow.errors import DomainError, ErrorKind
+from workflow.participants.service import NewAspirante, NewGestor, Participants
 from workflow.records import Transition
 from workflow.storage.db import Database
+from workflow.storage.files import SealedBlobStore
+from workflow.storage.keys import Keyring
 
 ROOT = Path(__file__).resolve().parents[2]
 DURANGO = ROOT / "calendars" / "durango-2021-2022.yaml"
@@ -64,6 +72,32 @@ def test_extending_an_open_window_takes_effect_at_once(db: Database, store: Cale
     close = next(t for t in _transitions(db) if (t.phase_id, t.edge) == ("captacion-gubernatura", "end"))
     assert close.scheduled_at == utc("2022-02-13T06:00:00Z") and close.calendar_version == 2
     assert not close.late
+
+
+def test_a_running_capture_service_takes_an_extension_at_once(
+    db: Database, store: CalendarStore, tmp_path: Path
+) -> None:
+    """The capture service keeps each aspirante's window per calendar version: an amendment is a new version, so
+    the very next capture is judged by the extended window, not by the one computed before."""
+    keyring = Keyring(secrets.token_bytes(32))
+    people = Participants(db, store, keyring)
+    applied = utc("2022-01-05T12:00:00Z")
+    new = NewAspirante(name="Ana", cargo="gubernatura", demarcacion="10", constancia_date=date(2021, 12, 20))
+    aspirante, _ = people.create_aspirante("durango-2021-2022", new, applied)
+    gestor, _ = people.register_gestor(aspirante, NewGestor(name="Pedro", clave_elector="GOMEJU85031210H300"), applied)
+    service = CaptureService(db, store, SealedBlobStore(tmp_path / "captures", keyring), keyring)
+    generator = CaptureGenerator(seed=5)
+
+    def send(i: int, at: str) -> None:
+        capture = generator.capture(i, utc(at) - timedelta(hours=1))
+        service.submit(gestor, CaptureData.model_validate(capture.data), capture.images, utc(at))
+
+    send(0, "2022-02-10T12:00:00Z")  # inside the window as published: its window is now known to the service
+    with pytest.raises(DomainError) as refused:
+        send(1, "2022-02-12T12:00:00Z")  # after the close and its grace
+    assert refused.value.kind is ErrorKind.conflict and "cerró el" in str(refused.value)
+    store.apply(extend_gubernatura(), file="d.yaml", author="secretaría", reason="IEPC/CG010/2022", now=applied)
+    send(2, "2022-02-12T12:00:00Z")  # the same instant, under the amended calendar: accepted
 
 
 def test_reopening_a_closed_window_is_refused(store: CalendarStore) -> None:
