@@ -39,20 +39,16 @@ class _Waiting(Generic[T, R]):
 
 
 def _settle_all(waiters: list[_Waiting[T, R]]) -> None:
+    """On the awaiting callers' loop: each its answer, unless it stopped waiting (its request was cancelled)."""
     for waiting in waiters:
-        _settle(waiting)
-
-
-def _settle(waiting: _Waiting[T, R]) -> None:
-    """On the awaiting caller's loop: its answer, unless it stopped waiting (its request was cancelled)."""
-    future = waiting.future
-    assert future is not None
-    if future.done():
-        return
-    if waiting.error is not None:
-        future.set_exception(waiting.error)
-    else:
-        future.set_result(waiting.result)  # type: ignore[arg-type]
+        future = waiting.future
+        assert future is not None
+        if future.done():
+            continue
+        if waiting.error is not None:
+            future.set_exception(waiting.error)
+        else:
+            future.set_result(waiting.result)  # type: ignore[arg-type]
 
 
 class GroupCommit(Generic[T, R]):
@@ -78,9 +74,7 @@ class GroupCommit(Generic[T, R]):
                 mine.wake.clear()
                 continue
             mine.lead = False
-            with self._lock:  # the oldest items, ours among them unless more than max_group came before it
-                group, self._queue = self._queue[: self.max_group], self._queue[self.max_group :]
-            self._lead(group)
+            self._lead_next()  # the oldest items, ours among them unless more than max_group came before it
         if mine.error is not None:
             raise mine.error
         return mine.result  # type: ignore[return-value]
@@ -104,6 +98,7 @@ class GroupCommit(Generic[T, R]):
         self._writer.submit(self._lead_next)
 
     def _lead_next(self) -> None:
+        """Take the oldest waiting items (at most ``max_group``) and flush them."""
         with self._lock:
             group, self._queue = self._queue[: self.max_group], self._queue[self.max_group :]
         self._lead(group)
@@ -127,8 +122,8 @@ class GroupCommit(Generic[T, R]):
                 for waiting in group:
                     waiting.done = True
                 following = self._queue[0] if self._queue else None
-                if following is not None:  # hand the lead to the oldest caller still waiting
-                    following.lead = True
+                if following is not None:  # hand the lead to the oldest caller still waiting, or to the writer
+                    following.lead = following.future is None
                 else:
                     self._leading = False
             settle: dict[asyncio.AbstractEventLoop, list[_Waiting[T, R]]] = {}
@@ -144,5 +139,4 @@ class GroupCommit(Generic[T, R]):
                 if following.future is None:
                     following.wake.set()
                 else:
-                    following.lead = False
                     self._lead_for_coroutine()
