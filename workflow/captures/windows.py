@@ -106,14 +106,13 @@ def decide(window: Window | None, captured_at: datetime, received_at: datetime, 
         )
     if window.open_at(captured_at) and received_at < window.end + window.grace:
         return Decision(True, late=True)
+    closes = format_local(window.end, tz, is_end=True)  # refused from here on: only a refusal formats its times
     if window.grace and window.open_at(captured_at):
         limit = format_local(window.end + window.grace, tz, is_end=True)
         return Decision(
             False,
-            reason=f"el periodo {name} cerró el {format_local(window.end, tz, is_end=True)} y el plazo para enviar "
-            f"apoyos captados dentro de él venció el {limit}",
+            reason=f"el periodo {name} cerró el {closes} y el plazo para enviar apoyos captados dentro de él "
+            f"venció el {limit}",
             kind=ErrorKind.conflict,
         )
-    return Decision(
-        False, reason=f"el periodo {name} cerró el {format_local(window.end, tz, is_end=True)}", kind=ErrorKind.conflict
-    )
+    return Decision(False, reason=f"el periodo {name} cerró el {closes}", kind=ErrorKind.conflict)
