@@ -29,7 +29,6 @@ import platform
 import random
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,7 +48,7 @@ from capture_api.app import MAX_BODY
 from convoca.gestor.client import CaptureQueue, GestorClient, Stats
 from convoca.gestor.receipt import receipt_sha256
 from convoca.gestor.synthetic import CaptureGenerator
-from convoca.throwaway_pg import throwaway_postgres
+from convoca.throwaway_pg import empty_database, free_port, throwaway_postgres
 from workflow.captures.model import IMAGE_PARTS
 
 CONVOCA = str(Path(sys.executable).parent / "convoca")
@@ -134,12 +133,6 @@ def _cpu_ticks(pid: int) -> tuple[int, int, int]:
     except OSError:
         return 0, 0, 0
     return int(after_name[11]) + int(after_name[12]), int(after_name[13]) + int(after_name[14]), int(after_name[16])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(name: str, command: list[str], env: dict[str, str], tmp: Path) -> Target:
@@ -332,34 +325,29 @@ def wait_quiet(target: Target, timeout: float = 180) -> None:
     raise SystemExit(f"the server was still busy {timeout:.0f} s after start-up")
 
 
-CONFIGS = {"sqlite-1": ("sqlite", 1), "sqlite-2": ("sqlite", 2), "postgresql-1": ("postgresql", 1)}
-CONFIGS["postgresql-2"] = ("postgresql", 2)
-
-
-def new_postgres_database(base: str, name: str) -> str:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return f"{base}/{name}"
+CONFIGS = {  # name: (database, workers)
+    "sqlite-1": ("sqlite", 1),
+    "sqlite-2": ("sqlite", 2),
+    "postgresql-1": ("postgresql", 1),
+    "postgresql-2": ("postgresql", 2),
+}
 
 
 def measure_convoca(name: str, args, tmp: Path, postgres: str | None, clients: Clients, samples: list) -> Phase:
-    """Start a server of configuration ``name``, register the gestores, warm it up, load it, check its count."""
+    """Start a server of configuration ``name`` (on a new database of ``postgres`` if it is a PostgreSQL one),
+    register the gestores, warm it up, load it, check its count; stop it and drop its database."""
     backend, workers = CONFIGS[name]
-    (tmp / name).mkdir()
-    env = {**os.environ, "CONVOCA_DATA_DIR": str(tmp / name)}
-    clock = ["--clock", "fixed", "--at", SERVER_AT]
-    db = ["--database", new_postgres_database(postgres, name.replace("-", "_"))] if postgres else []
-    serve = [CONVOCA, "serve", "--workers", str(workers), *clock, *db]
-    serve += [*(["--no-engine"] if args.no_engine else []), "--port"]
-    target = start(name, serve, env, tmp)
-    try:
-        made = subprocess.run(
-            [CONVOCA, "admin", "token", "create", *clock, *db], env=env, capture_output=True, text=True
-        )
+    with ExitStack() as stack:
+        db = ["--database", stack.enter_context(empty_database(postgres))] if backend == "postgresql" else []
+        (tmp / name).mkdir()
+        env = {**os.environ, "CONVOCA_DATA_DIR": str(tmp / name)}
+        clock = ["--clock", "fixed", "--at", SERVER_AT]
+        serve = [CONVOCA, "serve", "--workers", str(workers), *clock, *db]
+        serve += [*(["--no-engine"] if args.no_engine else []), "--port"]
+        target = start(name, serve, env, tmp)
+        stack.callback(target.stop)  # before the database is dropped
+        command = [CONVOCA, "admin", "token", "create", *clock, *db]
+        made = subprocess.run(command, env=env, capture_output=True, text=True)
         if made.returncode:
             raise SystemExit(f"convoca admin token create: {made.stderr}")
         admin = made.stdout.strip()
@@ -375,8 +363,6 @@ def measure_convoca(name: str, args, tmp: Path, postgres: str | None, clients: C
             log = target.log.read_text(errors="replace")[-3000:]
             raise SystemExit(f"{name}: the server counts {phase.received} captures, not {args.captures}\n{log}")
         return phase
-    finally:
-        target.stop()
 
 
 # -- main ----------------------------------------------------------------------------------------------------------
@@ -417,9 +403,8 @@ def main() -> None:
         warm = CaptureGenerator(seed + args.gestores)
         samples = [warm.capture(i, CAPTURED_AT) for i in range(WARM_UP)]
         sizes = {p: sum(len(c.images[p]) for c in samples) / WARM_UP / 1000 for p in IMAGE_PARTS}
-        jobs = [
-            Job(g, args.captures // args.gestores + (g < args.captures % args.gestores)) for g in range(args.gestores)
-        ]
+        share, extra = divmod(args.captures, args.gestores)
+        jobs = [Job(g, share + (g < extra)) for g in range(args.gestores)]
         note(f"generating {args.captures} captures in {args.clients} processes…")
         clients = Clients(jobs, args.clients, tmp / "queues", seed, ["bare", *configs], args.sync)
         stack.callback(clients.close)
@@ -432,10 +417,7 @@ def main() -> None:
             bare = clients.load("bare", "baseline: bare Litestar, parse and drop", bare_server, ["-"] * args.gestores)
         finally:
             bare_server.stop()
-        phases = [
-            measure_convoca(name, args, tmp, postgres if CONFIGS[name][0] == "postgresql" else None, clients, samples)
-            for name in configs
-        ]
+        phases = [measure_convoca(name, args, tmp, postgres, clients, samples) for name in configs]
     elapsed = time.monotonic() - began
 
     engine = "off" if args.no_engine else "on"

@@ -1,5 +1,6 @@
 """A throwaway PostgreSQL server in a temporary folder, from the local binaries (Debian's ``postgresql`` package,
-which `make test` installs): for the integration tests and the benchmarks, never for a deployment."""
+which `make test` installs), and empty databases on it: for the integration tests and the benchmarks, never for a
+deployment."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +25,8 @@ def pg_bin() -> Path | None:
     return Path(pg_ctl).resolve().parent if pg_ctl else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now: for a throwaway server (this one, or a test's or a benchmark's)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -37,7 +40,7 @@ def throwaway_postgres(*, durable: bool) -> Iterator[str]:
     if bindir is None:
         raise RuntimeError("PostgreSQL no está instalado: `make test` lo instala (paquete postgresql de Debian)")
     root = Path(tempfile.mkdtemp(prefix="convoca-pg-"))
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_port()
     prefix: list[str] = []
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
         shutil.chown(root, "postgres")
@@ -63,3 +66,21 @@ def throwaway_postgres(*, durable: bool) -> Iterator[str]:
             capture_output=True,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def empty_database(base: str) -> Iterator[str]:
+    """A new, empty database on the server at ``base`` (from ``throwaway_postgres``, or any server the caller may
+    create databases on); yields its URL and drops it on exit, closing whatever is still connected."""
+    from sqlalchemy import create_engine, text  # here: starting a server needs no SQLAlchemy
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
 
+from convoca.throwaway_pg import free_port as free_port  # one helper, for tests, benchmarks and throwaway servers
+
 
 def utc(text: str) -> datetime:
     """An ISO instant with Z or an offset, as UTC."""
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.02) -> bool:

@@ -7,14 +7,12 @@ temporary cluster made with the local PostgreSQL binaries (Debian's package, whi
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from convoca.throwaway_pg import pg_bin, throwaway_postgres
+from convoca.throwaway_pg import empty_database, pg_bin, throwaway_postgres
 from workflow.calendar.loader import LoadedCalendar, load_calendar
 from workflow.documents.render import DocumentRenderer, RenderedDocument
 from workflow.storage.db import Database
@@ -52,23 +50,11 @@ def postgres_server() -> Iterator[str]:
         yield base
 
 
-def _empty_postgres_database(postgres_server: str) -> Iterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{postgres_server}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh, empty database on the session's PostgreSQL server."""
-    yield from _empty_postgres_database(postgres_server)
+    with empty_database(postgres_server) as url:
+        yield url
 
 
 @pytest.fixture
@@ -87,7 +73,8 @@ def module_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'convoca.sqlite3'}"
     else:
-        yield from _empty_postgres_database(request.getfixturevalue("postgres_server"))
+        with empty_database(request.getfixturevalue("postgres_server")) as url:
+            yield url
 
 
 @pytest.fixture
